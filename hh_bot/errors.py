@@ -1,0 +1,119 @@
+"""The typed errors of the core: one base class, one subclass per way a job can go wrong.
+
+The Discord layer maps each class to one user-facing message; nothing here is shown to users
+verbatim except ``BadInput.reason`` texts, which never contain secrets.
+"""
+
+from __future__ import annotations
+
+
+class HHError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    #: Whether the reserved quota should be released (nothing was billed).
+    refundable: bool = True
+
+
+class BadInput(HHError):
+    """The user's input is wrong; found before any money is spent."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+class BadReference(BadInput):
+    """One reference image is unusable. ``image`` names it (e.g. "image 2" or a URL)."""
+
+    def __init__(self, image: str, reason: str) -> None:
+        super().__init__(f"{image}: {reason}", field=image)
+        self.image = image
+        self.detail = reason
+
+
+class ApiError(HHError):
+    """Base of errors coming from the HappyHorse API."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class RejectedInput(ApiError):
+    """The API refused the request's content (400 InvalidParameter, parse errors)."""
+
+
+class ModerationBlocked(ApiError):
+    """The prompt or an image was blocked by content moderation (DataInspectionFailed)."""
+
+
+class AuthError(ApiError):
+    """The API key is wrong or not allowed (401/403). An operator problem, not the user's."""
+
+
+class Throttled(ApiError):
+    """Rate limited (429 Throttling); safe to retry after ``retry_after`` seconds."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, code: str = "Throttling"
+    ) -> None:
+        super().__init__(message, status=429, code=code)
+        self.retry_after = retry_after
+
+
+class OutOfBalance(ApiError):
+    """The shared account has run out of money (429 with a balance/quota message)."""
+
+
+class UpstreamError(ApiError):
+    """5xx or a connection failure. ``task_may_exist`` says whether a create may have landed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        task_may_exist: bool = False,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.task_may_exist = task_may_exist
+
+
+class UnknownOutcome(ApiError):
+    """A create was sent but its answer was lost: a task may exist and may be billed."""
+
+    refundable = False
+
+
+class TaskFailed(ApiError):
+    """The task ran and failed upstream (failed tasks are not billed)."""
+
+
+class TaskExpired(ApiError):
+    """The task id is unknown or expired, or the overall deadline passed."""
+
+
+class DownloadError(HHError):
+    """The finished video could not be fetched (expired link, too large, truncated)."""
+
+    refundable = False
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class QuotaExceeded(HHError):
+    """A quota or cap refuses the job; ``reason`` says which, ``resets_at`` when it lifts."""
+
+    def __init__(self, reason: str, *, resets_at: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.resets_at = resets_at
