@@ -10,9 +10,6 @@ from __future__ import annotations
 class HHError(Exception):
     """Base of every error the core raises on purpose."""
 
-    #: Whether the reserved quota should be released (nothing was billed).
-    refundable: bool = True
-
 
 class BadInput(HHError):
     """The user's input is wrong; found before any money is spent."""
@@ -35,9 +32,7 @@ class BadReference(BadInput):
 class ApiError(HHError):
     """Base of errors coming from the HappyHorse API."""
 
-    def __init__(
-        self, message: str, *, status: int | None = None, code: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -88,8 +83,6 @@ class UpstreamError(ApiError):
 class UnknownOutcome(ApiError):
     """A create was sent but its answer was lost: a task may exist and may be billed."""
 
-    refundable = False
-
 
 class TaskFailed(ApiError):
     """The task ran and failed upstream (failed tasks are not billed)."""
@@ -101,8 +94,6 @@ class TaskExpired(ApiError):
 
 class DownloadError(HHError):
     """The finished video could not be fetched (expired link, too large, truncated)."""
-
-    refundable = False
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -117,3 +108,15 @@ class QuotaExceeded(HHError):
         super().__init__(reason)
         self.reason = reason
         self.resets_at = resets_at
+
+
+class JobCanceled(HHError):
+    """The owner or an admin canceled the job before it was submitted."""
+
+
+class NotAllowed(HHError):
+    """The user may not generate here: ``reason`` is "banned", "channel" or "dm"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,282 @@
+"""Typed, frozen settings read from the environment (``.env`` is loaded by the entry point).
+
+A missing or malformed key raises ``ConfigError`` whose message is one line naming the key.
+Secrets are wrapped in ``Secret`` so that no repr, f-string or log line can show them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+RESOLUTIONS = ("720P", "1080P")
+RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
+MIN_DURATION, MAX_DURATION = 3, 15
+MIN_POLL_GAP = 3.0  # the API's rate guidance: never poll one task closer than this
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A configuration key is missing or malformed; the message names it."""
+
+
+class Secret:
+    """A string that never shows itself: ``str``/``repr`` print a mask, ``.reveal()`` the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def usd_to_milli(text: str) -> int:
+    """Dollars as text ("0.126") to integer millidollars (126); the ledger's unit."""
+    value = float(text)
+    if not math.isfinite(value) or value < 0:  # "inf" would overflow round()
+        raise ValueError("negative or not finite")
+    return round(value * 1000)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    resolution: str = "720P"
+    duration: int = 5
+    ratio: str = "16:9"
+    watermark: bool = False
+    prompt_extend: bool = True
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Quota defaults in millidollars; ``None`` means unlimited."""
+
+    user_daily: int | None = 2000
+    user_monthly: int | None = 20000
+    guild_daily: int | None = 20000
+    guild_monthly: int | None = None
+    max_concurrent_per_user: int = 2
+    max_queued_per_user: int = 3
+    global_active_cap: int = 8
+    cooldown_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: Secret
+    apiyi_api_key: Secret
+    apiyi_base_url: str = "https://api.apiyi.com"
+    model: str = "happyhorse-1.0-r2v"
+    database_url: str = "sqlite:///data/hh-bot.sqlite3"
+    defaults: Defaults = field(default_factory=Defaults)
+    limits: Limits = field(default_factory=Limits)
+    price_720p_milli: int = 126  # per second of video
+    price_1080p_milli: int = 224
+    poll_first_delay: float = 15.0
+    poll_interval: float = 7.0
+    poll_deadline: float = 1200.0
+    progress_edit_interval: float = 5.0
+    max_video_bytes: int = 200 * 1024 * 1024
+    dev_guild_id: int | None = None
+    admin_role_id: int | None = None
+    log_level: str = "INFO"
+
+    def price_per_second(self, resolution: str) -> int:
+        return self.price_1080p_milli if resolution == "1080P" else self.price_720p_milli
+
+    @property
+    def sqlite_path(self) -> str:
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix):
+            raise ConfigError(f"DATABASE_URL: only {prefix}<path> is supported")
+        return self.database_url[len(prefix) :]
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def raw(self, key: str) -> str | None:
+        value = self._env.get(key)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def required(self, key: str) -> str:
+        value = self.raw(key)
+        if value is None:
+            raise ConfigError(f"{key} is missing: set it in .env (see .env.example)")
+        return value
+
+    def get(self, key: str, parse: Callable[[str], T], default: T, what: str) -> T:
+        value = self.raw(key)
+        if value is None:
+            return default
+        try:
+            return parse(value)
+        except (ValueError, TypeError):
+            raise ConfigError(f"{key} is malformed: expected {what}") from None
+
+    def optional(self, key: str, parse: Callable[[str], T], what: str) -> T | None:
+        return self.get(key, parse, None, what)
+
+    def limit(self, key: str, default: int | None) -> int | None:
+        """A money limit in dollars; empty keeps the default, "none"/"unlimited" removes it."""
+        value = self.raw(key)
+        if value is None:
+            return default
+        if value.lower() in ("none", "unlimited", "off"):
+            return None
+        return self.get(key, usd_to_milli, default, "an amount in dollars or 'none'")
+
+
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        for option in options:
+            if text.upper() == option.upper():
+                return option
+        raise ValueError(text)
+
+    return parse
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _positive_float(minimum: float = 0.0) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not (value >= minimum and math.isfinite(value)):  # also rejects NaN and inf
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def _snowflake(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _url(text: str) -> str:
+    if not text.startswith(("https://", "http://")):
+        raise ValueError(text)
+    return text.rstrip("/")
+
+
+def _log_level(text: str) -> str:
+    level = text.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(text)
+    return level
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default ``os.environ``); raise ``ConfigError`` on a bad key."""
+    r = _Reader(os.environ if env is None else env)
+    d, lim = Defaults(), Limits()
+    defaults = Defaults(
+        resolution=r.get("DEFAULT_RESOLUTION", _choice(RESOLUTIONS), d.resolution, "720P or 1080P"),
+        duration=r.get(
+            "DEFAULT_DURATION", _int_range(MIN_DURATION, MAX_DURATION), d.duration, "3..15"
+        ),
+        ratio=r.get("DEFAULT_RATIO", _choice(RATIOS), d.ratio, "one of " + ", ".join(RATIOS)),
+        watermark=r.get("DEFAULT_WATERMARK", _bool, d.watermark, "true or false"),
+        prompt_extend=r.get("DEFAULT_PROMPT_EXTEND", _bool, d.prompt_extend, "true or false"),
+    )
+    count = _int_range(0, 1000)
+    limits = Limits(
+        user_daily=r.limit("USER_DAILY_LIMIT_USD", lim.user_daily),
+        user_monthly=r.limit("USER_MONTHLY_LIMIT_USD", lim.user_monthly),
+        guild_daily=r.limit("GUILD_DAILY_LIMIT_USD", lim.guild_daily),
+        guild_monthly=r.limit("GUILD_MONTHLY_LIMIT_USD", lim.guild_monthly),
+        max_concurrent_per_user=r.get(
+            "MAX_CONCURRENT_PER_USER", count, lim.max_concurrent_per_user, "a whole number"
+        ),
+        max_queued_per_user=r.get(
+            "MAX_QUEUED_PER_USER", count, lim.max_queued_per_user, "a whole number"
+        ),
+        global_active_cap=r.get(
+            "GLOBAL_ACTIVE_TASKS", _int_range(1, 100), lim.global_active_cap, "1..100"
+        ),
+        cooldown_seconds=r.get(
+            "COOLDOWN_SECONDS", _positive_float(), lim.cooldown_seconds, "seconds >= 0"
+        ),
+    )
+    base = Settings(discord_token=Secret(""), apiyi_api_key=Secret(""))
+    settings = Settings(
+        discord_token=Secret(r.required("DISCORD_TOKEN")),
+        apiyi_api_key=Secret(r.required("APIYI_API_KEY")),
+        apiyi_base_url=r.get("APIYI_BASE_URL", _url, base.apiyi_base_url, "an http(s) URL"),
+        model=r.get("HAPPYHORSE_MODEL", str, base.model, "a model id"),
+        database_url=r.get("DATABASE_URL", str, base.database_url, "sqlite:///<path>"),
+        defaults=defaults,
+        limits=limits,
+        price_720p_milli=r.get(
+            "PRICE_720P_USD", usd_to_milli, base.price_720p_milli, "dollars per second"
+        ),
+        price_1080p_milli=r.get(
+            "PRICE_1080P_USD", usd_to_milli, base.price_1080p_milli, "dollars per second"
+        ),
+        poll_first_delay=r.get(
+            "POLL_FIRST_DELAY", _positive_float(MIN_POLL_GAP), base.poll_first_delay, "seconds >= 3"
+        ),
+        poll_interval=r.get(
+            "POLL_INTERVAL", _positive_float(MIN_POLL_GAP), base.poll_interval, "seconds >= 3"
+        ),
+        poll_deadline=r.get(
+            "POLL_DEADLINE", _positive_float(60.0), base.poll_deadline, "seconds >= 60"
+        ),
+        progress_edit_interval=r.get(
+            "PROGRESS_EDIT_INTERVAL",
+            _positive_float(1.0),
+            base.progress_edit_interval,
+            "seconds >= 1",
+        ),
+        max_video_bytes=r.get(
+            "MAX_VIDEO_MB",
+            lambda t: _int_range(1, 2048)(t) * 1024 * 1024,
+            base.max_video_bytes,
+            "megabytes 1..2048",
+        ),
+        dev_guild_id=r.optional("DEV_GUILD_ID", _snowflake, "a Discord server id"),
+        admin_role_id=r.optional("ADMIN_ROLE_ID", _snowflake, "a Discord role id"),
+        log_level=r.get("LOG_LEVEL", _log_level, base.log_level, "DEBUG/INFO/WARNING/ERROR"),
+    )
+    settings.sqlite_path  # noqa: B018 - validates DATABASE_URL early
+    return settings

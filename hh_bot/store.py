@@ -1,0 +1,350 @@
+"""SQLite persistence behind a narrow async interface, with versioned migrations.
+
+The store is the source of truth: jobs are written before they are submitted, and a job's state
+change and its ledger entry are written in one transaction, so no crash can leave a reservation
+without its job or settle one twice. Admin policy (limits, grants, bans, channels, defaults)
+lives here too; the rules that read it live in ``quota.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from hh_bot.jobs import FINAL_STATES, Job, JobParams, JobState, ReplyTarget
+from hh_bot.migrations import MIGRATIONS
+
+UNFINISHED = tuple(s.value for s in JobState if s not in FINAL_STATES)
+ACTIVE_AT_API = (JobState.SUBMITTING.value, JobState.RUNNING.value)
+
+_JOB_COLUMNS = (
+    "id, user_id, guild_id, state, params, reply, cost, charge, created_at, updated_at, "
+    "task_id, progress, submitted_at, completed_at, finished_at, result_url, "
+    "result_message_id, error_kind, error_detail"
+)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    job_id: str
+    user_id: int
+    guild_id: int | None
+    kind: str  # "reserve" | "commit" | "release"
+    amount: int
+    at: float
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    user_id: int
+    jobs: int
+    committed: int
+    reserved: int
+
+
+def _row_to_job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
+    return Job(
+        id=row[0],
+        user_id=row[1],
+        guild_id=row[2],
+        state=JobState(row[3]),
+        params=JobParams.from_json(json.loads(row[4])),
+        reply=ReplyTarget.from_json(json.loads(row[5])),
+        cost=row[6],
+        created_at=row[8],
+        updated_at=row[9],
+        task_id=row[10],
+        progress=row[11],
+        submitted_at=row[12],
+        completed_at=row[13],
+        finished_at=row[14],
+        result_url=row[15],
+        result_message_id=row[16],
+        error_kind=row[17],
+        error_detail=row[18],
+    )
+
+
+def settlement(job: Job) -> str | None:
+    """How a final job settles its reservation: done is charged, anything else released."""
+    if not job.state.final:
+        return None
+    return "commit" if job.state is JobState.DONE else "release"
+
+
+class Tx:
+    """Operations inside one write transaction (see ``Store.transaction``)."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        async with self.db.execute(sql, args) as cur:
+            row = await cur.fetchone()
+        return None if row is None else row[0]
+
+    async def spent(
+        self, *, since: float, user_id: int | None = None, guild_id: int | None = None
+    ) -> int:
+        """Reserved plus committed cost of jobs created since ``since`` (released excluded).
+
+        Per-user limits are per server: pass both ids to count one member on one server.
+        """
+        where, args = ["charge IN ('reserved', 'committed')", "created_at >= ?"], [since]
+        if user_id is not None:
+            where.append("user_id = ?")
+            args.append(user_id)
+        if guild_id is not None:
+            where.append("guild_id = ?")
+            args.append(guild_id)
+        total = await self.scalar(
+            f"SELECT COALESCE(SUM(cost), 0) FROM jobs WHERE {' AND '.join(where)}", args
+        )
+        return int(total)
+
+    async def count_jobs(self, user_id: int, states: Iterable[str]) -> int:
+        states = tuple(states)
+        marks = ",".join("?" * len(states))
+        sql = f"SELECT COUNT(*) FROM jobs WHERE user_id = ? AND state IN ({marks})"
+        return int(await self.scalar(sql, (user_id, *states)))
+
+    async def last_created_at(self, user_id: int) -> float | None:
+        sql = "SELECT MAX(created_at) FROM jobs WHERE user_id = ? AND charge != 'released'"
+        value = await self.scalar(sql, (user_id,))
+        return None if value is None else float(value)
+
+    async def insert_job(self, job: Job) -> None:
+        await self.db.execute(
+            f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({','.join('?' * 19)})",
+            _job_values(job, "reserved"),
+        )
+        await self._ledger(job, "reserve")
+
+    async def update_job(self, job: Job) -> None:
+        outcome = settlement(job)
+        row = await self.scalar("SELECT charge FROM jobs WHERE id = ?", (job.id,))
+        charge = row
+        if outcome is not None and row == "reserved":
+            charge = "committed" if outcome == "commit" else "released"
+            await self._ledger(job, outcome)
+        values = _job_values(job, charge)
+        assignments = ", ".join(f"{c.strip()} = ?" for c in _JOB_COLUMNS.split(",")[1:])
+        await self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values[1:], job.id))
+
+    async def _ledger(self, job: Job, kind: str) -> None:
+        await self.db.execute(
+            "INSERT INTO ledger (job_id, user_id, guild_id, kind, amount, at, prompt)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.id,
+                job.user_id,
+                job.guild_id,
+                kind,
+                job.cost,
+                job.updated_at or job.created_at,
+                job.params.prompt[:200],
+            ),
+        )
+
+
+def _job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
+    return (
+        job.id,
+        job.user_id,
+        job.guild_id,
+        job.state.value,
+        json.dumps(job.params.to_json()),
+        json.dumps(job.reply.to_json()),
+        job.cost,
+        charge,
+        job.created_at,
+        job.updated_at,
+        job.task_id,
+        job.progress,
+        job.submitted_at,
+        job.completed_at,
+        job.finished_at,
+        job.result_url,
+        job.result_message_id,
+        job.error_kind,
+        job.error_detail,
+    )
+
+
+class Store:
+    """The SQLite store: ``await Store.open(path)`` … ``await store.close()``.
+
+    One connection serves the process; an asyncio lock keeps transactions of concurrent tasks
+    from interleaving on it.
+    """
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(str(path), isolation_level=None)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA busy_timeout=5000")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        store = cls(db)
+        await store._migrate()
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        await self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        current = await self._scalar("SELECT MAX(version) FROM schema_version") or 0
+        for version, statements in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            async with self.transaction() as tx:
+                for statement in statements:
+                    await tx.db.execute(statement)
+                await tx.db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+
+    async def schema_version(self) -> int:
+        return int(await self._scalar("SELECT MAX(version) FROM schema_version") or 0)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """One write transaction (BEGIN IMMEDIATE): everything inside commits or nothing does."""
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._db)
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        async with self._db.execute(sql, args) as cur:
+            row = await cur.fetchone()
+        return None if row is None else row[0]
+
+    async def _jobs(self, where: str, args: Sequence[Any] = (), tail: str = "") -> list[Job]:
+        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} {tail}"
+        async with self._db.execute(sql, args) as cur:
+            rows = await cur.fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    async def save(self, job: Job) -> None:
+        """Persist a state change; settles the ledger when the job reaches a final state."""
+        async with self.transaction() as tx:
+            await tx.update_job(job)
+
+    async def get_job(self, job_id: str) -> Job | None:
+        jobs = await self._jobs("id = ?", (job_id,))
+        return jobs[0] if jobs else None
+
+    async def unfinished_jobs(self) -> list[Job]:
+        marks = ",".join("?" * len(UNFINISHED))
+        return await self._jobs(f"state IN ({marks})", UNFINISHED, "ORDER BY created_at, id")
+
+    async def user_jobs(self, user_id: int, limit: int = 10) -> list[Job]:
+        return await self._jobs(
+            "user_id = ?", (user_id,), f"ORDER BY created_at DESC LIMIT {int(limit)}"
+        )
+
+    async def jobs_in_states(
+        self, states: Iterable[JobState], guild_id: int | None = None
+    ) -> list[Job]:
+        values = tuple(s.value for s in states)
+        where = f"state IN ({','.join('?' * len(values))})"
+        args: tuple[Any, ...] = values
+        if guild_id is not None:
+            where += " AND guild_id = ?"
+            args = (*values, guild_id)
+        return await self._jobs(where, args, "ORDER BY created_at, id")
+
+    async def charge_of(self, job_id: str) -> str | None:
+        value = await self._scalar("SELECT charge FROM jobs WHERE id = ?", (job_id,))
+        return None if value is None else str(value)
+
+    async def ledger(self, job_id: str | None = None) -> list[LedgerEntry]:
+        sql = "SELECT job_id, user_id, guild_id, kind, amount, at FROM ledger"
+        args: tuple[Any, ...] = ()
+        if job_id is not None:
+            sql, args = sql + " WHERE job_id = ?", (job_id,)
+        async with self._db.execute(sql + " ORDER BY id", args) as cur:
+            rows = await cur.fetchall()
+        return [LedgerEntry(*r) for r in rows]
+
+    async def usage_report(
+        self, guild_id: int | None, since: float, until: float
+    ) -> list[UsageRow]:
+        sql = (
+            "SELECT user_id, COUNT(*),"
+            " COALESCE(SUM(CASE WHEN charge = 'committed' THEN cost END), 0),"
+            " COALESCE(SUM(CASE WHEN charge = 'reserved' THEN cost END), 0)"
+            " FROM jobs WHERE created_at >= ? AND created_at < ?"
+        )
+        args: list[Any] = [since, until]
+        if guild_id is not None:
+            sql += " AND guild_id = ?"
+            args.append(guild_id)
+        sql += " GROUP BY user_id ORDER BY 3 DESC, 1"
+        async with self._db.execute(sql, args) as cur:
+            rows = await cur.fetchall()
+        return [UsageRow(*r) for r in rows]
+
+    # -- key/value settings (admin policy, command-sync hash) ---------------------------------
+
+    async def get_setting(self, scope: str, key: str) -> Any:
+        value = await self._scalar(
+            "SELECT value FROM settings WHERE scope = ? AND key = ?", (scope, key)
+        )
+        return None if value is None else json.loads(value)
+
+    async def set_setting(self, scope: str, key: str, value: Any) -> None:
+        async with self.transaction() as tx:
+            if value is None:
+                sql = "DELETE FROM settings WHERE scope = ? AND key = ?"
+                await tx.db.execute(sql, (scope, key))
+                return
+            await tx.db.execute(
+                "INSERT INTO settings (scope, key, value) VALUES (?, ?, ?)"
+                " ON CONFLICT(scope, key) DO UPDATE SET value = excluded.value",
+                (scope, key, json.dumps(value)),
+            )
+
+    async def settings_in(self, scope: str) -> dict[str, Any]:
+        async with self._db.execute(
+            "SELECT key, value FROM settings WHERE scope = ?", (scope,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    async def add_grant(
+        self, guild_id: int | None, user_id: int, amount: int, at: float, by: int
+    ) -> None:
+        async with self.transaction() as tx:
+            await tx.db.execute(
+                "INSERT INTO grants (guild_id, user_id, amount, at, granted_by)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (guild_id, user_id, amount, at, by),
+            )
+
+    async def granted(self, guild_id: int | None, user_id: int, since: float) -> int:
+        sql = (
+            "SELECT COALESCE(SUM(amount), 0) FROM grants"
+            " WHERE user_id = ? AND at >= ? AND guild_id IS ?"
+        )
+        return int(await self._scalar(sql, (user_id, since, guild_id)))
