@@ -1,0 +1,48 @@
+"""The interface through which the runner shows a job to its user; the Discord layer implements it.
+
+Calls are made only when something visible changed. Implementations must be idempotent for
+``deliver`` and ``fail`` (a restart may repeat the call after a crash) and must raise
+``DeliveryError`` only when the user could not be reached at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from hh_bot.errors import HHError
+from hh_bot.jobs import Job, JobState
+
+
+class DeliveryError(HHError):
+    """Neither the reply, nor the channel, nor a DM could take the result."""
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """What the progress reply shows; equal views mean no edit is needed."""
+
+    state: JobState
+    progress: int
+    queue_position: int | None = None
+    eta: float | None = None  # unix time of the expected completion, shown as <t:…:R>
+
+
+@dataclass(frozen=True)
+class VideoResult:
+    url: str  # the signed link, valid until ``url_expires_at``
+    url_expires_at: float
+    file: Path | None  # the downloaded MP4, or None when it could not be fetched
+    size: int | None
+
+
+class Delivery(Protocol):
+    async def show_progress(self, job: Job, view: ProgressView) -> None:
+        """Edit the job's reply to show ``view``."""
+
+    async def deliver(self, job: Job, result: VideoResult) -> int | None:
+        """Hand the video (file when it fits, else the link) to the user; return the message id."""
+
+    async def fail(self, job: Job, error: HHError) -> None:
+        """Tell the user the job ended without a video, and why."""

@@ -1,0 +1,353 @@
+"""Drives every job from queue to a final state the user can see, and resumes them after a restart.
+
+One dispatcher starts queued jobs fairly while fewer than the global cap of tasks are active at
+the API; each started job runs in its own task: submit → poll → download → deliver. The store is
+the source of truth: each step is saved before the next one acts, so a restart knows where every
+job stands (see ``resume``). Delivery is idempotent, which makes a repeated last step harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from hh_bot.api import CreateRequest, TaskState, TaskStatus
+from hh_bot.clock import Clock
+from hh_bot.delivery import Delivery, DeliveryError, ProgressView, VideoResult
+from hh_bot.errors import (
+    DownloadError,
+    HHError,
+    JobCanceled,
+    TaskExpired,
+    TaskFailed,
+    Throttled,
+    UnknownOutcome,
+    UpstreamError,
+)
+from hh_bot.fairqueue import fair_order, next_to_start
+from hh_bot.jobs import Job, JobState
+from hh_bot.polling import PollPlanner
+from hh_bot.progress import ProgressGate
+from hh_bot.store import Store
+
+log = logging.getLogger(__name__)
+
+ACTIVE_AT_API = frozenset({JobState.SUBMITTING, JobState.RUNNING})
+LINK_LIFETIME = 24 * 3600.0
+
+
+class VideoApi(Protocol):
+    async def create(self, req: CreateRequest) -> str: ...
+    async def poll(self, task_id: str) -> TaskStatus: ...
+    async def download(self, url: str, dest: Path, *, max_bytes: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    global_cap: int = 8
+    per_user_cap: int = 2
+    poll_deadline: float = 1200.0
+    progress_interval: float = 5.0
+    max_video_bytes: int = 200 * 1024 * 1024
+    download_slots: int = 4
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        api: VideoApi,
+        delivery: Delivery,
+        clock: Clock,
+        planner: PollPlanner,
+        config: RunnerConfig,
+        tmp_dir: Path,
+    ) -> None:
+        self._store = store
+        self._api = api
+        self._delivery = delivery
+        self._clock = clock
+        self._planner = planner
+        self._config = config
+        self._tmp_dir = tmp_dir
+        self._gate = ProgressGate(clock, config.progress_interval)
+        self._wake = asyncio.Event()
+        self._queued: dict[str, Job] = {}
+        self._active: dict[str, Job] = {}  # jobs whose task counts against the global cap
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._last_served: dict[int, float] = {}
+        self._positions: dict[str, int] = {}
+        self._downloads = asyncio.Semaphore(config.download_slots)
+        self._dispatcher: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume every unfinished job from the store, then start dispatching."""
+        self._tmp_dir.mkdir(parents=True, exist_ok=True)
+        for job in await self._store.unfinished_jobs():
+            await self.resume(job)
+        self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="hh-dispatcher")
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop driving jobs; they stay in the store and resume on the next start."""
+        tasks = [t for t in (self._dispatcher, *self._tasks.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def resume(self, job: Job) -> None:
+        if job.state is JobState.QUEUED:
+            self._queued[job.id] = job
+        elif job.state is JobState.SUBMITTING:
+            # The create may or may not have reached the API: never send it again.
+            self._spawn(job, self._end_unknown(job))
+        else:
+            if job.state is JobState.RUNNING:
+                self._active[job.id] = job
+            self._spawn(job, self._finish(job))
+
+    # -- public operations -------------------------------------------------------------------
+
+    async def enqueue(self, job: Job) -> None:
+        """Take a job that ``Quota.admit`` has stored as queued."""
+        self._queued[job.id] = job
+        self._wake.set()
+
+    async def cancel(self, job_id: str) -> Job | None:
+        """Cancel a job that is still queued; returns it, or None if it was already submitted."""
+        job = self._queued.pop(job_id, None)
+        if job is None:
+            return None
+        job = job.advance(JobState.CANCELED, self._clock.now())
+        with contextlib.suppress(DeliveryError):
+            await self._delivery.fail(job, JobCanceled("canceled"))
+        await self._store.save(job)
+        self._wake.set()
+        return job
+
+    def queue_position(self, job_id: str) -> int | None:
+        return self._positions.get(job_id)
+
+    @property
+    def active_count(self) -> int:
+        return len(self._active)
+
+    # -- dispatching -------------------------------------------------------------------------
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._dispatch()
+            except Exception:
+                log.exception("dispatcher step failed")
+            self.idle.clear() if (self._queued or self._tasks) else self.idle.set()
+
+    async def _dispatch(self) -> None:
+        while self._queued and len(self._active) < self._config.global_cap:
+            per_user: dict[int, int] = {}
+            for active in self._active.values():
+                per_user[active.user_id] = per_user.get(active.user_id, 0) + 1
+            job = next_to_start(
+                list(self._queued.values()), self._last_served, per_user, self._config.per_user_cap
+            )
+            if job is None:
+                break
+            del self._queued[job.id]
+            self._last_served[job.user_id] = self._clock.now()
+            self._active[job.id] = job
+            self._spawn(job, self._run(job))
+        await self._show_positions()
+
+    async def _show_positions(self) -> None:
+        order = fair_order(list(self._queued.values()), self._last_served)
+        positions = {job.id: i for i, job in enumerate(order, start=1)}
+        for job in order:
+            if self._positions.get(job.id) != positions[job.id]:
+                await self._show(job, queue_position=positions[job.id], force=True)
+        self._positions = positions
+
+    def _spawn(self, job: Job, coro: object) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro, name=f"hh-job-{job.id}")  # type: ignore[arg-type]
+        self._tasks[job.id] = task
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._tasks.pop(job.id, None)
+            self._active.pop(job.id, None)
+            self._wake.set()
+
+        task.add_done_callback(done)
+
+    # -- one job -----------------------------------------------------------------------------
+
+    async def _run(self, job: Job) -> None:
+        job = job.advance(JobState.SUBMITTING, self._clock.now())
+        await self._store.save(job)
+        try:
+            task_id = await self._api.create(self._request(job))
+        except HHError as error:
+            await self._end(job, error)
+            return
+        except Exception as error:  # a bug or an odd transport error: a task may exist
+            log.exception("job %s: create failed unexpectedly", job.id)
+            await self._end(job, UnknownOutcome(type(error).__name__, code="unknown"))
+            return
+        now = self._clock.now()
+        job = job.advance(JobState.RUNNING, now, task_id=task_id, submitted_at=now)
+        await self._store.save(job)
+        self._active[job.id] = job
+        await self._show(job, force=True)
+        await self._finish(job)
+
+    @staticmethod
+    def _request(job: Job) -> CreateRequest:
+        p = job.params
+        return CreateRequest(
+            prompt=p.prompt,
+            image_urls=p.image_urls,
+            resolution=p.resolution,
+            duration=p.duration,
+            ratio=p.ratio,
+            watermark=p.watermark,
+            prompt_extend=p.prompt_extend,
+            seed=p.seed,
+        )
+
+    async def _finish(self, job: Job) -> None:
+        """Poll to completion, download, deliver; every failure ends the job visibly."""
+        try:
+            status = await self._await_completion(job)
+            self._active.pop(job.id, None)
+            self._wake.set()
+            job = await self._fetch_and_deliver(job, status)
+        except HHError as error:
+            await self._end(job, error)
+        except Exception as error:
+            log.exception("job %s failed unexpectedly", job.id)
+            await self._end(job, UpstreamError(f"internal error: {type(error).__name__}"))
+
+    async def _await_completion(self, job: Job) -> TaskStatus:
+        assert job.task_id is not None
+        submitted = job.submitted_at or job.created_at
+        deadline = submitted + self._config.poll_deadline
+        polls = errors = 0
+        retry_after: float | None = None
+        p = job.params
+        while True:
+            now = self._clock.now()
+            if errors:
+                delay = self._planner.error_delay(errors, retry_after)
+            else:
+                delay = self._planner.next_delay(now - submitted, polls, p.resolution, p.duration)
+            if now >= deadline:
+                raise TaskExpired("deadline", code="deadline")
+            await self._clock.sleep(min(delay, max(deadline - now, 0.0)))
+            polls += 1
+            try:
+                status = await self._api.poll(job.task_id)
+            except (UpstreamError, Throttled) as error:
+                errors += 1
+                retry_after = error.retry_after if isinstance(error, Throttled) else None
+                log.info("poll of job %s failed (%s); retrying", job.id, type(error).__name__)
+                continue
+            errors = 0
+            if status.state is TaskState.SUCCEEDED:
+                done_at = self._clock.now()
+                self._planner.observe(p.resolution, p.duration, done_at - submitted)
+                return status
+            if status.state is TaskState.FAILED:
+                raise TaskFailed(status.error_message or "failed", code=status.error_code)
+            if status.state is TaskState.EXPIRED:
+                raise TaskExpired("task unknown or expired", code="expired")
+            if status.progress != job.progress:
+                job = job.with_changes(self._clock.now(), progress=status.progress)
+                await self._show(job)
+
+    async def _fetch_and_deliver(self, job: Job, status: TaskStatus) -> Job:
+        assert status.video_url is not None
+        now = self._clock.now()
+        job = job.advance(
+            JobState.DOWNLOADING,
+            now,
+            progress=100,
+            completed_at=job.completed_at or now,
+            result_url=status.video_url,
+        )
+        await self._store.save(job)
+        path = self._tmp_dir / f"{job.id}.mp4"
+        try:
+            size = await self._download(job, status.video_url, path)
+            job = job.advance(JobState.DELIVERING, self._clock.now())
+            await self._store.save(job)
+            await self._show(job, force=True)
+            result = VideoResult(
+                url=status.video_url,
+                url_expires_at=(job.completed_at or now) + LINK_LIFETIME,
+                file=path if size is not None else None,
+                size=size,
+            )
+            message_id = await self._delivery.deliver(job, result)
+        finally:
+            path.unlink(missing_ok=True)
+        job = job.advance(JobState.DONE, self._clock.now(), result_message_id=message_id)
+        await self._store.save(job)
+        return job
+
+    async def _download(self, job: Job, url: str, path: Path) -> int | None:
+        """The file's size, or None when only the link can be delivered (e.g. too large)."""
+        async with self._downloads:
+            try:
+                return await self._api.download(url, path, max_bytes=self._config.max_video_bytes)
+            except DownloadError as error:
+                if error.status is None:
+                    log.info("job %s: video not downloadable (%s), sending link", job.id, error)
+                    return None
+                raise
+
+    # -- endings -----------------------------------------------------------------------------
+
+    async def _end_unknown(self, job: Job) -> None:
+        await self._end(job, UnknownOutcome("interrupted while submitting", code="unknown"))
+
+    async def _end(self, job: Job, error: HHError) -> None:
+        state = JobState.EXPIRED if isinstance(error, TaskExpired) else JobState.FAILED
+        detail = getattr(error, "code", None) or getattr(error, "reason", None)
+        job = job.advance(
+            state,
+            self._clock.now(),
+            error_kind=type(error).__name__,
+            error_detail=None if detail is None else str(detail)[:200],
+        )
+        try:
+            await self._delivery.fail(job, error)
+        except DeliveryError:
+            log.warning("job %s: could not tell the user it ended (%s)", job.id, state)
+        await self._store.save(job)
+
+    async def _show(
+        self, job: Job, *, queue_position: int | None = None, force: bool = False
+    ) -> None:
+        eta = None
+        if job.state is JobState.RUNNING and job.submitted_at is not None:
+            eta = job.submitted_at + self._planner.expected(
+                job.params.resolution, job.params.duration
+            )
+        view = ProgressView(job.state, job.progress, queue_position, eta)
+        if not self._gate.should_show(job.id, view, force=force):
+            return
+        try:
+            await self._delivery.show_progress(job, view)
+        except DeliveryError:
+            log.info("job %s: progress update not shown", job.id)
