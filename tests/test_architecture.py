@@ -1,0 +1,79 @@
+"""House rules that can drift silently: the core stays free of discord, docs stay true."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from hh_bot.config import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_core_imports_nothing_from_discord() -> None:
+    offenders = []
+    for path in sorted((ROOT / "hh_bot").rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0] in ("discord", "cogs")
+            ]
+    assert offenders == []
+
+
+def test_readme_starts_with_make_run_and_make_test() -> None:
+    block = re.search(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert block is not None
+    commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    assert commands[:2] == ["make run", "make test"]
+
+
+class RecordingEnv(dict[str, str]):
+    def __init__(self) -> None:
+        super().__init__(DISCORD_TOKEN="x" * 10, APIYI_API_KEY="y" * 10)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def test_env_example_documents_every_key_with_a_comment() -> None:
+    env = RecordingEnv()
+    load_settings(env)
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    documented = {}
+    for i, line in enumerate(lines):
+        if re.match(r"^[A-Z0-9_]+=", line):
+            documented[line.split("=")[0]] = lines[i - 1].startswith("# ")
+    assert env.asked == set(documented), "keys read vs documented differ"
+    assert all(documented.values()), "every key needs a comment line above it"
+    assert load_settings(
+        {
+            k: v or "1"
+            for k, v in (line.split("=", 1) for line in lines if re.match(r"^[A-Z]", line))
+        }
+        | {"DEV_GUILD_ID": "", "ADMIN_ROLE_ID": ""}
+    ), ".env.example's own values must load"
+
+
+def test_start_without_env_names_the_missing_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "APIYI_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "hh-bot: configuration error: DISCORD_TOKEN is missing: set it in .env (see .env.example)"
+    ]
