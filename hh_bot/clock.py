@@ -31,13 +31,25 @@ class SystemClock:
 class ScaledClock:
     """Virtual time starting at the real time of creation and running ``factor`` times faster."""
 
-    def __init__(self, factor: float, *, start: float | None = None) -> None:
+    def __init__(
+        self, factor: float, *, start: float | None = None, origin: float | None = None
+    ) -> None:
+        """``start``: virtual time at ``origin`` (a ``time.monotonic()`` reading, default now).
+
+        Two processes given the same three values share one virtual timeline, since the
+        monotonic clock is system-wide.
+        """
         if factor <= 0:
             raise ValueError("factor must be positive")
         self.factor = factor
-        self._origin_real = time.monotonic()
+        self._origin_real = time.monotonic() if origin is None else origin
         self._origin_virtual = time.time() if start is None else start
         self._offset = 0.0
+
+    @property
+    def origin(self) -> tuple[float, float]:
+        """(virtual start, monotonic origin), to share this timeline with another process."""
+        return self._origin_virtual + self._offset, self._origin_real
 
     def now(self) -> float:
         elapsed = time.monotonic() - self._origin_real

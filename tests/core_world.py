@@ -54,11 +54,23 @@ class CoreWorld:
         )
         p = replace(base, **params)
         now = self.clock.now()
-        reply = ReplyTarget(channel_id=20, application_id=30, interaction_token="tok",
-                            token_expires_at=now + 900, message_id=40)  # fmt: skip
-        return Job(id=new_job_id(), user_id=user_id, guild_id=guild_id, params=p, reply=reply,
-                   cost=cost_of(self.settings, p.resolution, p.duration), created_at=now,
-                   updated_at=now)  # fmt: skip
+        reply = ReplyTarget(
+            channel_id=20,
+            application_id=30,
+            interaction_token="tok",
+            token_expires_at=now + 900,
+            message_id=40,
+        )
+        return Job(
+            id=new_job_id(),
+            user_id=user_id,
+            guild_id=guild_id,
+            params=p,
+            reply=reply,
+            cost=cost_of(self.settings, p.resolution, p.duration),
+            created_at=now,
+            updated_at=now,
+        )
 
     async def submit(self, job: Job | None = None, **kw: Any) -> Job:
         job = job or self.make_job(**kw)
@@ -75,8 +87,15 @@ class CoreWorld:
 
 
 def _runner(w: CoreWorld) -> Runner:
-    return Runner(store=w.store, api=w.api, delivery=w.delivery, clock=w.clock,
-                  planner=PollPlanner(), config=w.config, tmp_dir=w.tmp / "videos")  # fmt: skip
+    return Runner(
+        store=w.store,
+        api=w.api,
+        delivery=w.delivery,
+        clock=w.clock,
+        planner=PollPlanner(),
+        config=w.config,
+        tmp_dir=w.tmp / "videos",
+    )
 
 
 @asynccontextmanager
@@ -94,17 +113,31 @@ async def core_world(
     for key, value in fake_options.items():
         setattr(fake, key, value)
     await fake.start()
-    settings = Settings(discord_token=Secret("discord-token-XYZ"), apiyi_api_key=Secret(API_KEY),
-                        apiyi_base_url=fake.base_url, limits=limits or Limits(user_daily=None,
-                        user_monthly=None, guild_daily=None, max_queued_per_user=20))  # fmt: skip
+    settings = Settings(
+        discord_token=Secret("discord-token-XYZ"),
+        apiyi_api_key=Secret(API_KEY),
+        apiyi_base_url=fake.base_url,
+        limits=limits
+        or Limits(user_daily=None, user_monthly=None, guild_daily=None, max_queued_per_user=20),
+    )
     store = await Store.open(tmp / "hh.sqlite3")
     session = aiohttp.ClientSession()
     api = HappyHorseClient(session, base_url=fake.base_url, api_key=API_KEY, clock=clock)
     policy = Policy(store, settings.limits, settings.defaults)
-    world = CoreWorld(clock=clock, fake=fake, store=store, api=api, delivery=RecordingDelivery(),
-                      runner=None, quota=Quota(store, policy, settings, clock), policy=policy,  # type: ignore[arg-type]
-                      settings=settings, session=session, config=config or RunnerConfig(),
-                      tmp=tmp)  # fmt: skip
+    world = CoreWorld(
+        clock=clock,
+        fake=fake,
+        store=store,
+        api=api,
+        delivery=RecordingDelivery(),
+        runner=None,
+        quota=Quota(store, policy, settings, clock),
+        policy=policy,  # type: ignore[arg-type]
+        settings=settings,
+        session=session,
+        config=config or RunnerConfig(),
+        tmp=tmp,
+    )
     world.runner = _runner(world)
     await world.runner.start()
     try:

@@ -1,0 +1,143 @@
+"""hh-bot entry point: load settings, build the services once, run the bot, close cleanly.
+
+python bot.py           start the bot (commands are synced only when they changed)
+python bot.py --sync    force a command sync on this start
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import discord
+from discord.ext import commands
+from dotenv import load_dotenv
+
+from cogs.actions import JobActions
+from cogs.delivery import DiscordDelivery
+from cogs.ui.buttons import CancelButton, DeleteButton
+from cogs.ui.errors import HHTree
+from hh_bot.clock import Clock
+from hh_bot.config import ConfigError, Settings, load_settings
+from hh_bot.logs import setup_logging
+from hh_bot.references import ReferenceChecker
+from hh_bot.services import Services, build_services
+
+log = logging.getLogger("hh_bot")
+
+EXTENSIONS = ("cogs.video", "cogs.account", "cogs.admin")
+
+
+class HHBot(commands.Bot):
+    def __init__(
+        self,
+        services: Services,
+        *,
+        force_sync: bool = False,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=HHTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.services = services
+        self.force_sync = force_sync
+        self.job_actions = JobActions(self)
+        self.delivery = DiscordDelivery(self, services.clock)
+        self.synced = False
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.add_dynamic_items(CancelButton, DeleteButton)
+        self.synced = await sync_commands(self, force=self.force_sync)
+        await self.services.start_runner(self.delivery)
+
+    async def close(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            await self.services.runner.stop()
+        await super().close()
+
+
+def command_digest(bot: HHBot, guild: discord.abc.Snowflake | None) -> str:
+    payload = [c.to_dict(bot.tree) for c in bot.tree.get_commands(guild=guild)]
+    payload.sort(key=lambda c: (c.get("type", 1), c["name"]))
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+async def sync_commands(bot: HHBot, *, force: bool) -> bool:
+    """Sync to the dev guild when configured, else globally; only when the set changed."""
+    guild_id = bot.services.settings.dev_guild_id
+    guild = discord.Object(guild_id) if guild_id else None
+    if guild is not None:
+        bot.tree.copy_global_to(guild=guild)
+    key = f"commands:{guild_id or 'global'}"
+    digest = command_digest(bot, guild)
+    store = bot.services.store
+    if not force and await store.get_setting("bot", key) == digest:
+        log.info("application commands unchanged; not syncing")
+        return False
+    await bot.tree.sync(guild=guild)
+    await store.set_setting("bot", key, digest)
+    log.info("application commands synced to %s", f"guild {guild_id}" if guild else "all servers")
+    return True
+
+
+async def run(
+    settings: Settings,
+    *,
+    force_sync: bool = False,
+    clock: Clock | None = None,
+    checker: ReferenceChecker | None = None,
+) -> None:
+    """Run until the bot closes or SIGINT/SIGTERM arrives; always close every service."""
+    services = await build_services(settings, clock=clock, checker=checker)
+    bot = HHBot(services, force_sync=force_sync)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+    try:
+        async with bot:
+            await bot.start(settings.discord_token.reveal())
+    finally:
+        await services.close()
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    parser = argparse.ArgumentParser(description="hh-bot: Discord bot for HappyHorse videos")
+    parser.add_argument("--sync", action="store_true", help="force a command sync on start")
+    args = parser.parse_args(argv)
+    load_dotenv()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"hh-bot: configuration error: {error}", file=sys.stderr)
+        return 2
+    setup_logging(
+        settings.log_level,
+        [settings.discord_token.reveal(), settings.apiyi_api_key.reveal()],
+    )
+    try:
+        asyncio.run(run(settings, force_sync=args.sync, clock=clock))
+    except discord.LoginFailure:
+        log.error("Discord refused the bot token (DISCORD_TOKEN)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

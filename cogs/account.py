@@ -1,0 +1,98 @@
+"""/quota and /jobs: each user's own allowance and jobs, shown only to them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui import strings as s
+from hh_bot.jobs import Job
+from hh_bot.quota import PeriodUsage
+
+if TYPE_CHECKING:
+    from bot import HHBot
+
+Interaction = discord.Interaction["HHBot"]
+
+
+def _usage_line(usage: PeriodUsage) -> str:
+    left = s.money(usage.remaining) if usage.limit is not None else s.money(None)
+    return s.USAGE_LINE.format(
+        spent=s.money(usage.spent),
+        limit=s.money(usage.limit),
+        left=left,
+        resets=s.relative(usage.resets_at),
+    )
+
+
+def job_link(job: Job) -> str:
+    message_id = job.result_message_id or job.reply.message_id
+    if message_id is None or job.guild_id is None:
+        return ""
+    return f"https://discord.com/channels/{job.guild_id}/{job.reply.channel_id}/{message_id}"
+
+
+class AccountCog(commands.Cog):
+    def __init__(self, bot: HHBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="quota", description=s.QUOTA_DESC)
+    async def quota(self, interaction: Interaction) -> None:
+        services = self.bot.services
+        roles = [r.id for r in getattr(interaction.user, "roles", ())]
+        summary = await services.quota.summary(interaction.guild_id, interaction.user.id, roles)
+        embed = discord.Embed(title=s.QUOTA_TITLE, colour=discord.Colour.blurple())
+        day, month = summary.user
+        embed.add_field(name=s.QUOTA_TODAY, value=_usage_line(day), inline=False)
+        embed.add_field(name=s.QUOTA_MONTH, value=_usage_line(month), inline=False)
+        if summary.guild is not None:
+            g_day, g_month = summary.guild
+            embed.add_field(name=s.QUOTA_SERVER_TODAY, value=_usage_line(g_day), inline=False)
+            embed.add_field(name=s.QUOTA_SERVER_MONTH, value=_usage_line(g_month), inline=False)
+        embed.add_field(
+            name=s.QUOTA_JOBS,
+            value=s.QUOTA_JOBS_LINE.format(running=summary.running, queued=summary.queued),
+            inline=False,
+        )
+        settings = services.settings
+        embed.set_footer(
+            text=s.QUOTA_PRICES.format(
+                p720=s.money(settings.price_720p_milli), p1080=s.money(settings.price_1080p_milli)
+            )
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="jobs", description=s.JOBS_DESC)
+    async def jobs(self, interaction: Interaction) -> None:
+        services = self.bot.services
+        jobs = await services.store.user_jobs(interaction.user.id, limit=10)
+        if not jobs:
+            await interaction.response.send_message(s.NO_JOBS, ephemeral=True)
+            return
+        lines = []
+        for job in jobs:
+            prompt = job.params.prompt.replace("\n", " ")
+            excerpt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+            position = services.runner.queue_position(job.id)
+            state = s.STATE_LABEL[job.state]
+            if position is not None:
+                state += f" (#{position})"
+            link = job_link(job)
+            lines.append(
+                s.JOB_LINE.format(
+                    job_id=job.id,
+                    state=state,
+                    when=s.relative(job.created_at),
+                    prompt=discord.utils.escape_markdown(excerpt),
+                    link=f" · [{s.OPEN}]({link})" if link else "",
+                )
+            )
+        embed = discord.Embed(title=s.JOBS_TITLE, description="\n".join(lines))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: HHBot) -> None:
+    await bot.add_cog(AccountCog(bot))

@@ -1,0 +1,244 @@
+"""/hh-admin: limits, grants, bans, channels, server defaults, running jobs, usage report.
+
+Visible by default to members with Manage Server; the configured admin role may use it too
+(server admins can show it to that role in Server Settings → Integrations).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.account import job_link
+from cogs.ui import strings as s
+from cogs.ui.permissions import is_admin
+from hh_bot.config import RATIOS, RESOLUTIONS, usd_to_milli
+from hh_bot.errors import BadInput
+from hh_bot.jobs import JobState
+from hh_bot.quota import day_start, month_start
+
+if TYPE_CHECKING:
+    from bot import HHBot
+
+Interaction = discord.Interaction["HHBot"]
+PERIOD_CHOICES = [
+    app_commands.Choice(name="day", value="day"),
+    app_commands.Choice(name="month", value="month"),
+]
+SCOPE_CHOICES = [
+    app_commands.Choice(name=label, value=value)
+    for label, value in (
+        ("each member (default)", "user"),
+        ("the whole server", "guild"),
+        ("members with a role", "role"),
+        ("one member", "member"),
+    )
+]
+
+
+async def _admin_check(interaction: Interaction) -> bool:
+    if not await is_admin(interaction):
+        raise app_commands.CheckFailure("admin only")
+    return True
+
+
+def parse_amount(text: str) -> int | None:
+    """Dollars to millidollars; "none"/"unlimited" → -1 (unlimited); "default" → None (clear)."""
+    value = text.strip().lower().lstrip("$")
+    if value in ("none", "unlimited"):
+        return -1
+    if value in ("default", "reset"):
+        return None
+    try:
+        return usd_to_milli(value)
+    except ValueError:
+        raise BadInput(s.ADMIN_BAD_AMOUNT) from None
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADMIN_DESC):
+    def __init__(self, bot: HHBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+        return await _admin_check(interaction)
+
+    async def _say(self, interaction: Interaction, text: str | None, **kw: Any) -> None:
+        await interaction.response.send_message(text, ephemeral=True, **kw)
+
+    @app_commands.command(name="limit", description=s.ADMIN_LIMIT_DESC)
+    @app_commands.describe(
+        scope=s.ADMIN_SCOPE_DESC, period=s.ADMIN_PERIOD_DESC, amount=s.ADMIN_AMOUNT_DESC,
+        role=s.ADMIN_ROLE_OPT_DESC, member=s.ADMIN_MEMBER_OPT_DESC,
+    )  # fmt: skip
+    @app_commands.choices(scope=SCOPE_CHOICES, period=PERIOD_CHOICES)
+    async def limit(
+        self,
+        interaction: Interaction,
+        scope: str,
+        period: str,
+        amount: str,
+        role: discord.Role | None = None,
+        member: discord.Member | None = None,
+    ) -> None:
+        target = scope
+        if scope == "role":
+            if role is None:
+                raise BadInput(s.ADMIN_NEED_ROLE)
+            target = f"role:{role.id}"
+        elif scope == "member":
+            if member is None:
+                raise BadInput(s.ADMIN_NEED_MEMBER)
+            target = f"member:{member.id}"
+        elif scope not in ("user", "guild"):
+            raise BadInput(s.ADMIN_BAD_SCOPE)
+        if period not in ("day", "month"):
+            raise BadInput(s.ADMIN_BAD_PERIOD)
+        value = parse_amount(amount)
+        await self.bot.services.policy.set_limit(interaction.guild_id, target, period, value)
+        shown = "default" if value is None else s.money(None if value < 0 else value)
+        await self._say(
+            interaction, s.ADMIN_LIMIT_SET.format(target=target, period=period, amount=shown)
+        )
+
+    @app_commands.command(name="grant", description=s.ADMIN_GRANT_DESC)
+    async def grant(self, interaction: Interaction, member: discord.Member, amount: str) -> None:
+        value = parse_amount(amount)
+        if value is None or value <= 0:
+            raise BadInput(s.ADMIN_BAD_AMOUNT)
+        services = self.bot.services
+        await services.store.add_grant(
+            interaction.guild_id, member.id, value, services.clock.now(), interaction.user.id
+        )
+        await self._say(
+            interaction,
+            s.ADMIN_GRANTED.format(member=member.mention, amount=s.money(value)),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(name="ban", description=s.ADMIN_BAN_DESC)
+    async def ban(self, interaction: Interaction, member: discord.Member) -> None:
+        await self.bot.services.policy.set_banned(interaction.guild_id, member.id, True)
+        await self._say(
+            interaction, s.ADMIN_BANNED.format(member=member.mention),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )  # fmt: skip
+
+    @app_commands.command(name="unban", description=s.ADMIN_UNBAN_DESC)
+    async def unban(self, interaction: Interaction, member: discord.Member) -> None:
+        await self.bot.services.policy.set_banned(interaction.guild_id, member.id, False)
+        await self._say(
+            interaction, s.ADMIN_UNBANNED.format(member=member.mention),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )  # fmt: skip
+
+    @app_commands.command(name="channel", description=s.ADMIN_CHANNEL_DESC)
+    async def channel(
+        self, interaction: Interaction, channel: discord.TextChannel, allowed: bool
+    ) -> None:
+        assert interaction.guild_id is not None
+        channels = await self.bot.services.policy.set_channel_allowed(
+            interaction.guild_id, channel.id, allowed
+        )
+        listed = ", ".join(f"<#{c}>" for c in channels) if channels else s.ADMIN_ALL_CHANNELS
+        await self._say(interaction, s.ADMIN_CHANNELS.format(channels=listed))
+
+    @app_commands.command(name="defaults", description=s.ADMIN_DEFAULTS_DESC)
+    @app_commands.choices(
+        resolution=[app_commands.Choice(name=r, value=r) for r in RESOLUTIONS],
+        ratio=[app_commands.Choice(name=r, value=r) for r in RATIOS],
+    )
+    async def defaults(
+        self,
+        interaction: Interaction,
+        resolution: str | None = None,
+        duration: app_commands.Range[int, 3, 15] | None = None,
+        ratio: str | None = None,
+        watermark: bool | None = None,
+        prompt_extend: bool | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        policy = self.bot.services.policy
+        changes = {
+            "resolution": resolution, "duration": duration, "ratio": ratio,
+            "watermark": watermark, "prompt_extend": prompt_extend,
+        }  # fmt: skip
+        current = await policy.defaults(interaction.guild_id)
+        for name, value in changes.items():
+            if value is None:
+                continue
+            try:
+                current = await policy.set_default(interaction.guild_id, name, value)
+            except ValueError:
+                raise BadInput(s.ADMIN_BAD_DEFAULT.format(name=name)) from None
+        await self._say(
+            interaction,
+            s.ADMIN_DEFAULTS.format(
+                resolution=current.resolution, duration=current.duration, ratio=current.ratio,
+                watermark="on" if current.watermark else "off",
+                prompt_extend="on" if current.prompt_extend else "off",
+            ),
+        )  # fmt: skip
+
+    @app_commands.command(name="admin-role", description=s.ADMIN_ROLE_DESC)
+    async def admin_role(self, interaction: Interaction, role: discord.Role | None = None) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.services.policy.set_admin_role(
+            interaction.guild_id, role.id if role else None
+        )
+        await self._say(
+            interaction,
+            s.ADMIN_ROLE_SET.format(role=role.mention if role else s.ADMIN_NO_ROLE),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(name="running", description=s.ADMIN_RUNNING_DESC)
+    async def running(self, interaction: Interaction) -> None:
+        services = self.bot.services
+        unfinished = [state for state in JobState if not state.final]
+        jobs = await services.store.jobs_in_states(unfinished, guild_id=interaction.guild_id)
+        if not jobs:
+            await self._say(interaction, s.ADMIN_NOTHING_RUNNING)
+            return
+        lines = [
+            s.ADMIN_RUNNING_LINE.format(
+                job_id=job.id, user=f"<@{job.user_id}>", state=s.STATE_LABEL[job.state],
+                when=s.relative(job.created_at), cost=s.money(job.cost), link=job_link(job),
+            )
+            for job in jobs[:25]
+        ]  # fmt: skip
+        embed = discord.Embed(title=s.ADMIN_RUNNING_TITLE, description="\n".join(lines))
+        await self._say(interaction, None, embed=embed)
+
+    @app_commands.command(name="usage", description=s.ADMIN_USAGE_DESC)
+    @app_commands.choices(period=PERIOD_CHOICES)
+    async def usage(self, interaction: Interaction, period: str = "month") -> None:
+        services = self.bot.services
+        now = services.clock.now()
+        since = day_start(now) if period == "day" else month_start(now)
+        rows = await services.store.usage_report(interaction.guild_id, since, now + 1)
+        if not rows:
+            await self._say(interaction, s.ADMIN_NO_USAGE)
+            return
+        total = sum(r.committed for r in rows)
+        lines = [
+            s.ADMIN_USAGE_LINE.format(
+                user=f"<@{r.user_id}>", jobs=r.jobs, spent=s.money(r.committed),
+                reserved=s.money(r.reserved),
+            )
+            for r in rows[:25]
+        ]  # fmt: skip
+        embed = discord.Embed(
+            title=s.ADMIN_USAGE_TITLE.format(period=period, total=s.money(total)),
+            description="\n".join(lines),
+        )
+        await self._say(interaction, None, embed=embed)
+
+
+async def setup(bot: HHBot) -> None:
+    await bot.add_cog(AdminCog(bot))

@@ -1,0 +1,75 @@
+"""Embeds for the progress reply and the result."""
+
+from __future__ import annotations
+
+import discord
+
+from cogs.ui import strings as s
+from hh_bot.delivery import ProgressView
+from hh_bot.jobs import Job, JobState
+
+BAR_WIDTH = 12
+COLOURS = {
+    JobState.DONE: discord.Colour.green(),
+    JobState.FAILED: discord.Colour.red(),
+    JobState.EXPIRED: discord.Colour.orange(),
+    JobState.CANCELED: discord.Colour.light_grey(),
+}
+
+
+def progress_bar(percent: int) -> str:
+    filled = round(max(0, min(100, percent)) / 100 * BAR_WIDTH)
+    return "▰" * filled + "▱" * (BAR_WIDTH - filled) + f" {percent}%"
+
+
+def job_embed(
+    job: Job, view: ProgressView | None = None, *, detail: str | None = None
+) -> discord.Embed:
+    state = view.state if view else job.state
+    embed = discord.Embed(
+        title=s.PROGRESS_TITLE.format(job_id=job.id),
+        colour=COLOURS.get(state, discord.Colour.blurple()),
+    )
+    lines = [f"**{s.STATE_LABEL[state]}**"]
+    if view and view.queue_position is not None and state is JobState.QUEUED:
+        lines.append(s.QUEUE_POSITION.format(position=view.queue_position))
+    if state in (JobState.RUNNING, JobState.DOWNLOADING, JobState.DELIVERING, JobState.DONE):
+        lines.append(progress_bar(view.progress if view else job.progress))
+    if job.submitted_at and not state.final:
+        lines.append(s.STARTED.format(relative=s.relative(job.submitted_at)))
+    if view and view.eta and state is JobState.RUNNING:
+        lines.append(s.ETA.format(relative=s.relative(view.eta)))
+    if detail:
+        lines.append(detail)
+    embed.description = "\n".join(lines)
+    p = job.params
+    prompt = p.prompt if len(p.prompt) <= 1000 else p.prompt[:999] + "…"
+    embed.add_field(name=s.FIELD_PROMPT, value=prompt, inline=False)
+    embed.add_field(
+        name=s.FIELD_SETTINGS,
+        value=s.SETTINGS_LINE.format(
+            resolution=p.resolution,
+            duration=p.duration,
+            ratio=p.ratio,
+            seed="random" if p.seed is None else p.seed,
+            watermark="on" if p.watermark else "off",
+        ),
+        inline=False,
+    )
+    refs = [f"[{label}]({url})" for label, url in zip(p.image_labels, p.image_urls, strict=True)]
+    embed.add_field(name=s.FIELD_REFERENCES, value=_fit(" · ".join(refs), 1024), inline=False)
+    embed.add_field(name=s.FIELD_COST, value=s.money(job.cost), inline=True)
+    if p.image_urls:
+        embed.set_thumbnail(url=p.image_urls[0])
+    embed.set_footer(text=s.FOOTER.format(job_id=job.id))
+    return embed
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def footer_marks(message: discord.Message, job_id: str) -> bool:
+    """Whether ``message`` is this job's result or notice (used to avoid posting twice)."""
+    marker = s.FOOTER.format(job_id=job_id)
+    return any(e.footer and e.footer.text == marker for e in message.embeds)

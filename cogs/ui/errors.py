@@ -1,0 +1,50 @@
+"""The one error funnel: every failure of a command, modal or button ends here as one message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from cogs.ui import strings as s
+from hh_bot.errors import HHError
+
+log = logging.getLogger(__name__)
+
+
+def unwrap(error: BaseException) -> BaseException:
+    while isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    return error
+
+
+async def report(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """Tell the user what went wrong, privately; log what isn't a known, typed error."""
+    error = unwrap(error)
+    if isinstance(error, app_commands.CheckFailure):
+        text = s.ADMIN_ONLY
+    elif isinstance(error, HHError):
+        text = s.error_message(error)
+    else:
+        log.error("unexpected error in interaction %s", interaction.id, exc_info=error)
+        text = s.INTERNAL
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            # Our defers are private: the "thinking…" message becomes the answer.
+            await interaction.edit_original_response(content=text, embed=None, view=None)
+            return
+        await interaction.followup.send(text, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not report an error to the user (code %s)", exc.code)
+
+
+class HHTree(app_commands.CommandTree[Any]):
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await report(interaction, error)

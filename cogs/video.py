@@ -1,0 +1,248 @@
+"""/video and the "Make video" message menu: parse, check what is free to check, defer, hand over.
+
+Checks that need no I/O (prompt, parameters, image count, DMs) answer before the interaction is
+deferred, privately. Everything else runs after a private defer, in ``VideoService.admit``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.ui import strings as s
+from cogs.ui.buttons import job_view
+from cogs.ui.embeds import job_embed
+from cogs.ui.errors import report
+from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults
+from hh_bot.delivery import ProgressView
+from hh_bot.errors import BadInput, NotAllowed
+from hh_bot.jobs import JobState, ReplyTarget
+from hh_bot.references import AttachmentMeta, parse_url_list
+from hh_bot.requests import Settings as GenSettings
+from hh_bot.requests import clean_prompt, parse_int, resolve_settings
+from hh_bot.service import VideoRequest
+
+if TYPE_CHECKING:
+    from bot import HHBot
+
+Interaction = discord.Interaction["HHBot"]
+TOKEN_LIFETIME = 15 * 60.0
+MAX_IMAGES = 9
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def attachment_meta(attachment: discord.Attachment) -> AttachmentMeta:
+    return AttachmentMeta(
+        filename=attachment.filename,
+        url=attachment.url,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        width=attachment.width,
+        height=attachment.height,
+    )
+
+
+def _check_count(count: int) -> None:
+    if count == 0:
+        raise BadInput("no_images", field="images")
+    if count > MAX_IMAGES:
+        raise BadInput(
+            f"{count} images were given; at most {MAX_IMAGES} are allowed.", field="images"
+        )
+
+
+class Draft:
+    """A request checked as far as possible without I/O, waiting for the defer."""
+
+    def __init__(
+        self,
+        prompt: str,
+        attachments: list[tuple[str, AttachmentMeta]],
+        urls: list[str],
+        options: dict[str, Any],
+    ) -> None:
+        self.prompt = clean_prompt(prompt)
+        self.attachments = attachments
+        self.urls = urls
+        self.options = options
+        _check_count(len(attachments) + len(urls))
+        resolve_settings(Defaults(), **options)  # range checks only; real defaults come later
+
+    def settings(self, defaults: Defaults) -> GenSettings:
+        return resolve_settings(defaults, **self.options)
+
+
+class VideoCog(commands.Cog):
+    def __init__(self, bot: HHBot) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name=s.MAKE_VIDEO_MENU, callback=self.make_video_menu)
+        self.menu.guild_only = True
+        bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @app_commands.command(name="video", description=s.VIDEO_DESC)
+    @app_commands.guild_only()
+    @app_commands.describe(
+        prompt=s.PROMPT_DESC,
+        image1=s.IMAGE_DESC, image2=s.IMAGE_DESC, image3=s.IMAGE_DESC,
+        image4=s.IMAGE_DESC, image5=s.IMAGE_DESC, image6=s.IMAGE_DESC,
+        image7=s.IMAGE_DESC, image8=s.IMAGE_DESC, image9=s.IMAGE_DESC,
+        urls=s.URLS_DESC, resolution=s.RESOLUTION_DESC, duration=s.DURATION_DESC,
+        ratio=s.RATIO_DESC, seed=s.SEED_DESC, watermark=s.WATERMARK_DESC,
+        prompt_extend=s.PROMPT_EXTEND_DESC,
+    )  # fmt: skip
+    @app_commands.choices(
+        resolution=[app_commands.Choice(name=r, value=r) for r in RESOLUTIONS],
+        ratio=[app_commands.Choice(name=r, value=r) for r in RATIOS],
+    )
+    async def video(
+        self,
+        interaction: Interaction,
+        prompt: app_commands.Range[str, 1, 5000],
+        image1: discord.Attachment | None = None,
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        image5: discord.Attachment | None = None,
+        image6: discord.Attachment | None = None,
+        image7: discord.Attachment | None = None,
+        image8: discord.Attachment | None = None,
+        image9: discord.Attachment | None = None,
+        urls: str | None = None,
+        resolution: str | None = None,
+        duration: app_commands.Range[int, MIN_DURATION, MAX_DURATION] | None = None,
+        ratio: str | None = None,
+        seed: app_commands.Range[int, 0, 2147483647] | None = None,
+        watermark: bool | None = None,
+        prompt_extend: bool | None = None,
+    ) -> None:
+        images = (image1, image2, image3, image4, image5, image6, image7, image8, image9)
+        attachments = [
+            (f"image{i}", attachment_meta(a))
+            for i, a in enumerate(images, start=1)
+            if a is not None
+        ]
+        options = {
+            "resolution": resolution, "duration": duration, "ratio": ratio, "seed": seed,
+            "watermark": watermark, "prompt_extend": prompt_extend,
+        }  # fmt: skip
+        if interaction.guild_id is None:
+            raise NotAllowed("dm")
+        draft = Draft(prompt, attachments, parse_url_list(urls), options)
+        await self.start(interaction, draft)
+
+    async def make_video_menu(self, interaction: Interaction, message: discord.Message) -> None:
+        if interaction.guild_id is None:
+            raise NotAllowed("dm")
+        attachments = [
+            (f"image {i} ({a.filename})", attachment_meta(a))
+            for i, a in enumerate(message.attachments, start=1)
+            if (a.content_type or "").startswith("image/")
+            or a.filename.lower().endswith(IMAGE_SUFFIXES)
+        ]
+        links = [e.url for e in message.embeds if e.type == "image" and e.url]
+        links += [
+            e.image.url for e in message.embeds if e.type != "image" and e.image and e.image.url
+        ]
+        if not attachments and not links:
+            raise BadInput("no_message_images", field="images")
+        _check_count(len(attachments) + len(links))
+        defaults = await self.bot.services.video.defaults(interaction.guild_id)
+        await interaction.response.send_modal(VideoModal(self, attachments, links, defaults))
+
+    async def start(self, interaction: Interaction, draft: Draft) -> None:
+        """Defer privately; check, reserve and store; then post the public progress reply.
+
+        Until the job is admitted everything the user sees is private, so a rejected request
+        never shows in the channel. The first followup after a defer replaces the private
+        "thinking" message, hence the order: edit that message, then post the public one.
+        """
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        guild = interaction.guild
+        reply = ReplyTarget(
+            channel_id=interaction.channel_id or 0,
+            application_id=interaction.application_id,
+            interaction_token=interaction.token,
+            token_expires_at=services.clock.now() + TOKEN_LIFETIME,
+            interaction_upload_limit=interaction.filesize_limit,
+            guild_upload_limit=guild.filesize_limit if guild else 10 * 1024 * 1024,
+        )
+        user = interaction.user
+        request = VideoRequest(
+            user_id=user.id,
+            guild_id=interaction.guild_id,
+            channel_id=reply.channel_id,
+            role_ids=tuple(r.id for r in getattr(user, "roles", ())),
+            prompt=draft.prompt,
+            settings=draft.settings(await services.video.defaults(interaction.guild_id)),
+            attachments=tuple(draft.attachments),
+            urls=tuple(draft.urls),
+        )
+        job = await services.video.admit(request, reply)
+        await interaction.edit_original_response(
+            content=s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
+        )
+        view = ProgressView(JobState.QUEUED, 0)
+        message = await interaction.followup.send(
+            embed=job_embed(job, view),
+            view=job_view(job.id, cancel=True) or discord.utils.MISSING,
+            wait=True,
+        )
+        await services.video.launch(job, message.id)
+
+
+class VideoModal(discord.ui.Modal, title=s.MODAL_TITLE):
+    prompt: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
+        label=s.MODAL_PROMPT, style=discord.TextStyle.paragraph, max_length=4000,
+        placeholder=s.MODAL_PROMPT_HINT,
+    )  # fmt: skip
+    resolution: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
+        label=s.MODAL_RESOLUTION, max_length=5
+    )
+    duration: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
+        label=s.MODAL_DURATION, max_length=2
+    )
+    ratio: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
+        label=s.MODAL_RATIO, max_length=4
+    )
+    seed: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
+        label=s.MODAL_SEED, required=False, max_length=10
+    )
+
+    def __init__(
+        self,
+        cog: VideoCog,
+        attachments: list[tuple[str, AttachmentMeta]],
+        links: list[str],
+        defaults: Defaults,
+    ) -> None:
+        super().__init__(timeout=600)
+        self.cog = cog
+        self.attachments = attachments
+        self.links = links
+        self.resolution.default = defaults.resolution
+        self.duration.default = str(defaults.duration)
+        self.ratio.default = defaults.ratio
+
+    async def on_submit(self, interaction: Interaction) -> None:  # type: ignore[override]
+        options = {
+            "resolution": self.resolution.value.strip() or None,
+            "duration": parse_int(self.duration.value, "duration"),
+            "ratio": self.ratio.value.strip() or None,
+            "seed": parse_int(self.seed.value, "seed"),
+        }
+        draft = Draft(self.prompt.value, self.attachments, self.links, options)
+        await self.cog.start(interaction, draft)
+
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]
+        await report(interaction, error)
+
+
+async def setup(bot: HHBot) -> None:
+    await bot.add_cog(VideoCog(bot))

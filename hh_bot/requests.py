@@ -1,0 +1,80 @@
+"""Checks of a user's request that need no I/O: prompt, parameters, image count.
+
+They run before the interaction is even deferred, so the cheapest mistakes are answered fastest
+and nothing is fetched, reserved or submitted for them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults
+from hh_bot.errors import BadInput
+
+MAX_PROMPT = 5000
+MAX_SEED = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The generation parameters of one request, defaults filled in."""
+
+    resolution: str
+    duration: int
+    ratio: str
+    watermark: bool
+    prompt_extend: bool
+    seed: int | None
+
+
+def clean_prompt(text: str | None) -> str:
+    """Strip control characters (keeping newlines and tabs) and surrounding space; check length."""
+    kept = "".join(
+        ch for ch in (text or "") if ch in "\n\t" or not unicodedata.category(ch).startswith("C")
+    )
+    prompt = kept.strip()
+    if not prompt:
+        raise BadInput("empty_prompt", field="prompt")
+    if len(prompt) > MAX_PROMPT:
+        raise BadInput("long_prompt", field="prompt")
+    return prompt
+
+
+def resolve_settings(
+    defaults: Defaults,
+    *,
+    resolution: str | None = None,
+    duration: int | None = None,
+    ratio: str | None = None,
+    watermark: bool | None = None,
+    prompt_extend: bool | None = None,
+    seed: int | None = None,
+) -> Settings:
+    """Fill in defaults and check every value is one the API accepts."""
+    if resolution is not None and resolution.upper() not in RESOLUTIONS:
+        raise BadInput("bad_resolution", field="resolution")
+    if duration is not None and not MIN_DURATION <= duration <= MAX_DURATION:
+        raise BadInput("bad_duration", field="duration")
+    if ratio is not None and ratio not in RATIOS:
+        raise BadInput("bad_ratio", field="ratio")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise BadInput("bad_seed", field="seed")
+    return Settings(
+        resolution=(resolution or defaults.resolution).upper(),
+        duration=defaults.duration if duration is None else duration,
+        ratio=ratio or defaults.ratio,
+        watermark=defaults.watermark if watermark is None else watermark,
+        prompt_extend=defaults.prompt_extend if prompt_extend is None else prompt_extend,
+        seed=seed,
+    )
+
+
+def parse_int(text: str | None, field: str) -> int | None:
+    """A whole number typed into a modal; empty means "not given"."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise BadInput(f"bad_{field}", field=field) from None

@@ -1,0 +1,118 @@
+"""The process's services, built once by the entry point and closed on exit (no globals)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from hh_bot.api import HappyHorseClient
+from hh_bot.clock import Clock, SystemClock
+from hh_bot.config import Settings
+from hh_bot.delivery import Delivery
+from hh_bot.policy import Policy
+from hh_bot.polling import PollPlanner
+from hh_bot.quota import Quota
+from hh_bot.references import ReferenceChecker
+from hh_bot.runner import Runner, RunnerConfig
+from hh_bot.service import VideoService
+from hh_bot.store import Store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    session: aiohttp.ClientSession
+    store: Store
+    api: HappyHorseClient
+    checker: ReferenceChecker
+    policy: Policy
+    quota: Quota
+    planner: PollPlanner
+    tmp_dir: Path
+    _runner: Runner | None = field(default=None, init=False)
+    _video: VideoService | None = field(default=None, init=False)
+
+    @property
+    def runner(self) -> Runner:
+        if self._runner is None:
+            raise RuntimeError("the runner starts in setup_hook")
+        return self._runner
+
+    @property
+    def video(self) -> VideoService:
+        if self._video is None:
+            raise RuntimeError("the runner starts in setup_hook")
+        return self._video
+
+    async def start_runner(self, delivery: Delivery) -> Runner:
+        """Create the runner around the front end's delivery, resume stored jobs, and start."""
+        s = self.settings
+        config = RunnerConfig(
+            global_cap=s.limits.global_active_cap,
+            per_user_cap=max(1, s.limits.max_concurrent_per_user),
+            poll_deadline=s.poll_deadline,
+            progress_interval=s.progress_edit_interval,
+            max_video_bytes=s.max_video_bytes,
+        )
+        self._runner = Runner(
+            store=self.store,
+            api=self.api,
+            delivery=delivery,
+            clock=self.clock,
+            planner=self.planner,
+            config=config,
+            tmp_dir=self.tmp_dir,
+        )
+        self._video = VideoService(
+            settings=s,
+            clock=self.clock,
+            store=self.store,
+            policy=self.policy,
+            quota=self.quota,
+            checker=self.checker,
+            runner=self._runner,
+        )
+        await self._runner.start()
+        return self._runner
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.stop()
+        await self.checker.close()
+        await self.session.close()
+        await self.store.close()
+
+
+async def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    checker: ReferenceChecker | None = None,
+    tmp_dir: Path | None = None,
+) -> Services:
+    clock = clock or SystemClock()
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+    store = await Store.open(settings.sqlite_path)
+    policy = Policy(store, settings.limits, settings.defaults)
+    return Services(
+        settings=settings,
+        clock=clock,
+        session=session,
+        store=store,
+        api=HappyHorseClient(
+            session,
+            base_url=settings.apiyi_base_url,
+            api_key=settings.apiyi_api_key.reveal(),
+            model=settings.model,
+            clock=clock,
+        ),
+        checker=checker or ReferenceChecker(),
+        policy=policy,
+        quota=Quota(store, policy, settings, clock),
+        planner=PollPlanner(first_delay=settings.poll_first_delay, interval=settings.poll_interval),
+        tmp_dir=tmp_dir or Path(tempfile.gettempdir()) / "hh-bot",
+    )
