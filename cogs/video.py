@@ -6,6 +6,7 @@ deferred, privately. Everything else runs after a private defer, in ``VideoServi
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -28,6 +29,7 @@ from hh_bot.service import VideoRequest
 if TYPE_CHECKING:
     from bot import HHBot
 
+log = logging.getLogger(__name__)
 Interaction = discord.Interaction["HHBot"]
 TOKEN_LIFETIME = 15 * 60.0
 MAX_IMAGES = 9
@@ -49,9 +51,7 @@ def _check_count(count: int) -> None:
     if count == 0:
         raise BadInput("no_images", field="images")
     if count > MAX_IMAGES:
-        raise BadInput(
-            f"{count} images were given; at most {MAX_IMAGES} are allowed.", field="images"
-        )
+        raise BadInput("too_many_images", field="images")
 
 
 class Draft:
@@ -185,34 +185,40 @@ class VideoCog(commands.Cog):
             urls=tuple(draft.urls),
         )
         job = await services.video.admit(request, reply)
-        await interaction.edit_original_response(
-            content=s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
-        )
-        view = ProgressView(JobState.QUEUED, 0)
-        message = await interaction.followup.send(
-            embed=job_embed(job, view),
-            view=job_view(job.id, cancel=True) or discord.utils.MISSING,
-            wait=True,
-        )
-        await services.video.launch(job, message.id)
+        # From here on the job is stored and its cost reserved: it must run whatever Discord
+        # answers. Without a progress reply, the outcome is posted in the channel instead.
+        message_id: int | None = None
+        try:
+            await interaction.edit_original_response(
+                content=s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
+            )
+            message = await interaction.followup.send(
+                embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
+                view=job_view(job.id, cancel=True) or discord.utils.MISSING,
+                wait=True,
+            )
+            message_id = message.id
+        except discord.HTTPException as error:
+            log.warning("job %s: progress reply not posted (code %s)", job.id, error.code)
+        await services.video.launch(job, message_id)
 
 
 class VideoModal(discord.ui.Modal, title=s.MODAL_TITLE):
     prompt: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
         label=s.MODAL_PROMPT, style=discord.TextStyle.paragraph, max_length=4000,
-        placeholder=s.MODAL_PROMPT_HINT,
+        placeholder=s.MODAL_PROMPT_HINT, custom_id="prompt",
     )  # fmt: skip
     resolution: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
-        label=s.MODAL_RESOLUTION, max_length=5
+        label=s.MODAL_RESOLUTION, max_length=5, custom_id="resolution"
     )
     duration: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
-        label=s.MODAL_DURATION, max_length=2
+        label=s.MODAL_DURATION, max_length=2, custom_id="duration"
     )
     ratio: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
-        label=s.MODAL_RATIO, max_length=4
+        label=s.MODAL_RATIO, max_length=4, custom_id="ratio"
     )
     seed: discord.ui.TextInput[VideoModal] = discord.ui.TextInput(
-        label=s.MODAL_SEED, required=False, max_length=10
+        label=s.MODAL_SEED, required=False, max_length=10, custom_id="seed"
     )
 
     def __init__(
@@ -222,7 +228,7 @@ class VideoModal(discord.ui.Modal, title=s.MODAL_TITLE):
         links: list[str],
         defaults: Defaults,
     ) -> None:
-        super().__init__(timeout=600)
+        super().__init__(timeout=600)  # random custom_id: discord.py keys open modals by it
         self.cog = cog
         self.attachments = attachments
         self.links = links

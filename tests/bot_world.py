@@ -1,14 +1,17 @@
 """The real bot, wired to the fake Discord and the fake HappyHorse server on one scaled clock.
 
 async with bot_world(tmp_path) as w:
-    handle = await w.video(prompt="…", image1=w.image())
-    message = await w.result(handle)
+    handle = await w.video("character1 waves", images=[w.image()])
+    private = await w.private_answer(handle)    # the ephemeral answer to that user
+    result = await w.outcome(handle)            # the public message carrying the result
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import AsyncIterator
+import ssl
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,27 +20,48 @@ from typing import Any
 import aiohttp
 
 from bot import HHBot
+from cogs.ui import strings as s
 from hh_bot.clock import ScaledClock
 from hh_bot.config import Limits, Secret, Settings
+from hh_bot.jobs import FINAL_STATES, Job, JobState
 from hh_bot.netpolicy import AiohttpResolver, StaticResolver
 from hh_bot.references import ReferenceChecker
 from hh_bot.services import Services, build_services
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_harness import ErrorRecorder, running_bot
-from tests.fakes.discord_payloads import TEXT_CHANNEL_ID
+from tests.fakes.discord_interactions import FakeInteraction
+from tests.fakes.discord_payloads import TEXT_CHANNEL_ID, FakeMember, FakeUser, StoredMessage
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
+from tests.fakes.images import POLICY_TABLE, PUBLIC_IMAGES
+
+__all__ = ["PUBLIC_IMAGES", "BotWorld", "bot_world", "offline_checker"]
 
 API_KEY = "sk-live-HHKEY-5f0c1d2e3a4b"
 BOT_TOKEN = "MTI1.bot-TOKEN.s3cr3t-value"
 FACTOR = 200.0
 CDN = "https://cdn.discordapp.com/attachments/1000/{n}/{name}"
-# What the link policy believes about the test image host (a public address) …
-PUBLIC_IMAGES = "images.example.com"
 _ids = itertools.count(1)
 
 
 def default_limits() -> Limits:
     return Limits(user_daily=None, user_monthly=None, guild_daily=None, max_queued_per_user=20)
+
+
+def footer_of(message: StoredMessage) -> str | None:
+    for embed in message.embeds:
+        text = (embed.get("footer") or {}).get("text")
+        if text:
+            return str(text)
+    return None
+
+
+def description_of(message: StoredMessage) -> str:
+    return str(message.embeds[0].get("description", "")) if message.embeds else ""
+
+
+def is_final(message: StoredMessage) -> bool:
+    """Whether a job's embed shows a final state (done, failed, timed out, canceled)."""
+    return any(s.STATE_LABEL[state] in description_of(message) for state in FINAL_STATES)
 
 
 @dataclass
@@ -59,6 +83,7 @@ class BotWorld:
         width: int | None = 800,
         height: int | None = 600,
         content_type: str | None = "image/png",
+        url: str | None = None,
     ) -> dict[str, Any]:
         """A Discord attachment as the gateway would describe it (metadata only)."""
         n = next(_ids)
@@ -69,62 +94,158 @@ class BotWorld:
             "width": width,
             "height": height,
             "content_type": content_type,
-            "url": CDN.format(n=n, name=name),
+            "url": url or CDN.format(n=n, name=name),
         }
+
+    def add_member(self, name: str) -> FakeUser:
+        """A new user who is a member of the test guild."""
+        user = self.discord.add_user(name)
+        self.discord.guild.members[user.id] = FakeMember(user)
+        return user
 
     async def video(
         self,
         prompt: str = "character1 rides a horse on the beach",
         *,
-        user: int | None = None,
+        user: Any = None,
         images: list[dict[str, Any]] | None = None,
+        attachment_size_limit: int | None = None,
+        channel_id: int | None = None,
         **options: Any,
-    ) -> Any:
+    ) -> FakeInteraction:
+        """Run /video as a Discord client would send it (one image unless ``images`` says)."""
         opts: dict[str, Any] = {"prompt": prompt, **options}
         for i, image in enumerate(images if images is not None else [self.image()], start=1):
             opts[f"image{i}"] = image
-        kw = {"user": user} if user is not None else {}
-        return await self.discord.invoke_slash("video", opts, **kw)
+        kw: dict[str, Any] = {"user": user} if user is not None else {}
+        return await self.discord.invoke_slash(
+            "video",
+            opts,
+            attachment_size_limit=attachment_size_limit,
+            channel_id=channel_id,
+            **kw,
+        )
 
-    async def private_answer(self, handle: Any, timeout: float = 10.0) -> str:
+    async def private_answer(self, handle: FakeInteraction, timeout: float = 10.0) -> str:
         """The text of the private (ephemeral) answer to an interaction once it has one."""
 
         def answered() -> str | None:
             message = self.discord.original_message(handle.token)
             if handle.responded and message is not None and not message.loading:
+                assert message.ephemeral, f"the answer is public: {message.content!r}"
                 return message.content or None
             return None
 
         return await self.discord.wait_for(answered, timeout=timeout)
 
-    def reply_of(self, handle: Any) -> Any:
-        """The public progress reply posted for an interaction (its first public followup)."""
-        for message in self.discord.channel_messages(TEXT_CHANNEL_ID):
+    def reply_of(self, handle: FakeInteraction) -> StoredMessage | None:
+        """The public progress reply posted for an interaction (even if a user deleted it)."""
+        for message in self.discord.messages.values():
             if message.interaction_token == handle.token and not message.ephemeral:
                 return message
         return None
 
-    async def outcome(self, handle: Any, timeout: float = 15.0) -> Any:
+    async def wait_reply(self, handle: FakeInteraction, timeout: float = 10.0) -> StoredMessage:
+        reply = await self.discord.wait_for(lambda: self.reply_of(handle), timeout=timeout)
+        assert reply is not None
+        return reply
+
+    def job_id_of(self, handle: FakeInteraction) -> str:
+        reply = self.reply_of(handle)
+        assert reply is not None, "no public reply yet"
+        footer = footer_of(reply)
+        assert footer is not None and footer.startswith("job "), footer
+        return footer.removeprefix("job ")
+
+    async def job_of(self, handle: FakeInteraction) -> Job:
+        job = await self.services.store.get_job(self.job_id_of(handle))
+        assert job is not None
+        return job
+
+    def _posted_outcome(self, reply: StoredMessage, user_id: int) -> StoredMessage | None:
+        """A message posted separately for the job: in the channel replying to the progress
+        reply, or in the user's DMs carrying the job's footer."""
+        for message in self.discord.channel_messages(reply.channel_id):
+            if message is not reply and not message.ephemeral and message.reference_id == reply.id:
+                return message
+        footer = footer_of(reply)
+        for message in self.discord.dm_messages(user_id):
+            if footer is not None and footer_of(message) == footer:
+                return message
+        return None
+
+    async def outcome(self, handle: FakeInteraction, timeout: float = 15.0) -> StoredMessage:
         """The public message that carries the job's final result or failure."""
 
-        def ended() -> Any:
+        def ended() -> StoredMessage | None:
             reply = self.reply_of(handle)
             if reply is None:
                 return None
-            for message in self.discord.channel_messages(TEXT_CHANNEL_ID):
-                if message is reply or message.ephemeral:
-                    continue
-                if message.reference_id == reply.id:
-                    return message
-            embeds = reply.embeds
-            if embeds and any(k in embeds[0].get("description", "") for k in ("✅", "❌", "⌛")):
-                return reply
-            return None
+            posted = self._posted_outcome(reply, handle.user.id)
+            if posted is not None:
+                return posted
+            return reply if is_final(reply) and not reply.deleted else None
 
         return await self.discord.wait_for(ended, timeout=timeout)
 
+    def public_messages(self, channel_id: int = TEXT_CHANNEL_ID) -> list[StoredMessage]:
+        """Live messages of the channel that everybody sees (no ephemeral ones)."""
+        return [m for m in self.discord.channel_messages(channel_id) if not m.ephemeral]
+
+    def expire_token_on_time(self, handle: FakeInteraction) -> asyncio.Task[None]:
+        """Make the fake refuse the interaction token once the bot's clock passes its expiry
+        (Discord's 15 minutes, in the world's scaled time)."""
+
+        async def expire() -> None:
+            job = await self.job_of(handle)
+            await self.clock.sleep(job.reply.token_expires_at - self.clock.now())
+            self.discord.expire_token(handle.token)
+
+        task = asyncio.create_task(expire())
+        self.extra.setdefault("tasks", []).append(task)
+        return task
+
+    async def rows(self) -> tuple[int, int]:
+        """(jobs stored, ledger entries): both zero when nothing was admitted or charged."""
+        jobs = await self.services.store.jobs_in_states(list(JobState))
+        return len(jobs), len(await self.services.store.ledger())
+
     def creates(self) -> int:
         return len(self.hh.creates())
+
+
+def dm_payload(fake: FakeDiscord, payload: dict[str, Any]) -> dict[str, Any]:
+    """The same interaction as if sent from the user's DMs (what a guild-only command would
+    get if Discord let it through, or an old client sent it)."""
+    member = payload["member"]
+    user = fake.user(int(member["user"]["id"]))
+    dm = fake.dm_channel(user)
+    out = {k: v for k, v in payload.items() if k not in ("guild_id", "guild", "member")}
+    out.pop("guild_locale", None)
+    data = dict(out.get("data") or {})
+    data.pop("guild_id", None)
+    out.update(
+        data=data,
+        user=user.payload(),
+        channel_id=str(dm.id),
+        channel=dm.payload(),
+        authorizing_integration_owners={"0": "0"},
+        context=1,
+    )
+    return out
+
+
+def modal_inputs(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The text inputs of a modal the bot opened, by custom_id (label, value, required …)."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in data.get("components") or []:
+        for comp in [*(row.get("components") or []), row.get("component") or {}]:
+            if comp.get("type") == 4:
+                found[str(comp["custom_id"])] = {
+                    **comp,
+                    "label": comp.get("label", row.get("label")),
+                }
+    return found
 
 
 def settings_for(tmp: Path, hh: FakeHappyHorse, **overrides: Any) -> Settings:
@@ -139,16 +260,23 @@ def settings_for(tmp: Path, hh: FakeHappyHorse, **overrides: Any) -> Settings:
     return replace(base, **overrides)
 
 
-def offline_checker(image_port: int | None = None, **resolve: list[str]) -> ReferenceChecker:
-    """A checker whose link policy sees ``PUBLIC_IMAGES`` as a public host (and ``resolve``'s
-    names as given) while its session really connects to 127.0.0.1."""
-    policy = {PUBLIC_IMAGES: ["93.184.216.34"], **resolve}
+def offline_checker(
+    ssl_context: ssl.SSLContext | None = None,
+    resolve: Mapping[str, list[str]] | None = None,
+) -> ReferenceChecker:
+    """A checker whose link policy sees the hosts of ``tests.fakes.images`` (and ``resolve``'s
+    names) as given there, while its session really connects them to 127.0.0.1, trusting
+    ``ssl_context`` (the image host's test CA)."""
+    policy = {**POLICY_TABLE, **(resolve or {})}
     connect = {name: ["127.0.0.1"] for name in policy}
     session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(resolver=AiohttpResolver(StaticResolver(connect))),
+        connector=aiohttp.TCPConnector(
+            resolver=AiohttpResolver(StaticResolver(connect)),
+            ssl=ssl_context if ssl_context is not None else True,
+        ),
         cookie_jar=aiohttp.DummyCookieJar(),
     )
-    return ReferenceChecker(session, resolver=StaticResolver(policy))
+    return ReferenceChecker(session, resolver=StaticResolver(policy), probe_timeout=2.0)
 
 
 @asynccontextmanager
@@ -160,12 +288,14 @@ async def bot_world(
     checker: ReferenceChecker | None = None,
     premium_tier: int = 0,
     allow_errors: tuple[type[BaseException], ...] = (),
+    hh_class: type[FakeHappyHorse] = FakeHappyHorse,
     **overrides: Any,
 ) -> AsyncIterator[BotWorld]:
     clock = ScaledClock(factor)
-    hh = FakeHappyHorse(api_key=API_KEY, clock=clock, default_script=script or TaskScript())
+    hh = hh_class(api_key=API_KEY, clock=clock, default_script=script or TaskScript())
     await hh.start()
     checker = checker or offline_checker()
+    world: BotWorld | None = None
     try:
         async with FakeDiscord(token=BOT_TOKEN, premium_tier=premium_tier) as fake:
             settings = settings_for(tmp, hh, **overrides)
@@ -176,8 +306,11 @@ async def bot_world(
             errors = ErrorRecorder(allow=allow_errors)
             try:
                 async with running_bot(fake, bot, BOT_TOKEN, errors=errors):
-                    yield BotWorld(clock, hh, fake, bot, services, errors, tmp)
+                    world = BotWorld(clock, hh, fake, bot, services, errors, tmp)
+                    yield world
             finally:
+                for task in world.extra.get("tasks", []) if world else []:
+                    task.cancel()
                 await services.close()
                 if checker._session is not None:
                     await checker._session.close()

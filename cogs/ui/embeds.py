@@ -57,7 +57,7 @@ def job_embed(
         inline=False,
     )
     refs = [f"[{label}]({url})" for label, url in zip(p.image_labels, p.image_urls, strict=True)]
-    embed.add_field(name=s.FIELD_REFERENCES, value=_fit(" · ".join(refs), 1024), inline=False)
+    embed.add_field(name=s.FIELD_REFERENCES, value=_join_fitting(refs, 1024), inline=False)
     embed.add_field(name=s.FIELD_COST, value=s.money(job.cost), inline=True)
     if p.image_urls:
         embed.set_thumbnail(url=p.image_urls[0])
@@ -65,11 +65,30 @@ def job_embed(
     return embed
 
 
-def _fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _join_fitting(links: list[str], limit: int) -> str:
+    """As many whole links as fit in ``limit`` characters, then how many were left out (a link
+    cut in half would show as broken markdown)."""
+    text = " · ".join(links)
+    if len(text) <= limit:
+        return text or "—"
+    room = limit - len(" · " + s.MORE_REFERENCES.format(count=len(links)))
+    shown: list[str] = []
+    for link in links:
+        if len(" · ".join([*shown, link])) > room:
+            break
+        shown.append(link)
+    return " · ".join([*shown, s.MORE_REFERENCES.format(count=len(links) - len(shown))])
 
 
 def footer_marks(message: discord.Message, job_id: str) -> bool:
     """Whether ``message`` is this job's result or notice (used to avoid posting twice)."""
     marker = s.FOOTER.format(job_id=job_id)
     return any(e.footer and e.footer.text == marker for e in message.embeds)
+
+
+def shows_state(message: discord.Message, job_id: str, state: JobState) -> bool:
+    """Whether ``message`` is this job's embed showing ``state`` (e.g. a reply already done)."""
+    label = f"**{s.STATE_LABEL[state]}**"
+    return footer_marks(message, job_id) and any(
+        (e.description or "").startswith(label) for e in message.embeds
+    )

@@ -65,6 +65,7 @@ STARTED = "Started {relative}"
 FIELD_PROMPT = "Prompt"
 FIELD_SETTINGS = "Settings"
 FIELD_REFERENCES = "References"
+MORE_REFERENCES = "+{count} more"
 FIELD_COST = "Cost"
 SETTINGS_LINE = "{resolution} · {duration}s · {ratio} · seed {seed} · watermark {watermark}"
 FOOTER = "job {job_id}"
@@ -101,6 +102,8 @@ BAD_INPUT = {
     "bad_seed": "Seed must be a whole number from 0 to 2147483647.",
     "no_images": "Add at least one reference image (attach it or paste an https link).",
     "no_message_images": "That message has no images I can use as references.",
+    "too_many_images": "Too many reference images: at most 9 in total, attachments and links "
+    "together.",
 }
 NOT_ALLOWED = {
     "dm": "Videos can only be made in a server, not in direct messages.",
@@ -263,3 +266,9 @@ ADMIN_RUNNING_LINE = "`{job_id}` {user} {state} · {when} · {cost} {link}"
 ADMIN_NO_USAGE = "No jobs in that period."
 ADMIN_USAGE_TITLE = "Usage this {period}: {total} spent"
 ADMIN_USAGE_LINE = "{user}: {jobs} jobs · {spent} spent · {reserved} reserved"
+
+# -- buttons and /hh-admin running: more answers ---------------------------------------------
+ALREADY_CANCELED = "Job {job_id} was already canceled; nothing was charged."
+ALREADY_ENDED = "Job {job_id} has already ended; there is nothing left to cancel."
+CANCEL_NOT_READY = "Job {job_id} is still being set up. Try again in a moment."
+ADMIN_RUNNING_MORE = "…and {count} more."

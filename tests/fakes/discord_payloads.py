@@ -242,16 +242,21 @@ class FakeGuild:
 
 @dataclass
 class UploadedFile:
-    """One file part of a multipart request, exactly as received."""
+    """One file part of a multipart request, exactly as received.
+
+    Performance knob (benchmarks): with ``FakeDiscord.keep_upload_bytes = False`` the bytes are
+    not kept; ``data`` is empty and ``length``/``sha256`` describe what was received."""
 
     index: int
     filename: str
     data: bytes
     content_type: str | None = None
+    length: int = -1  # -1: len(data)
+    sha256: str = ""  # set when the bytes were not kept
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return self.length if self.length >= 0 else len(self.data)
 
 
 @dataclass
