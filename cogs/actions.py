@@ -1,4 +1,8 @@
-"""What the persistent Cancel and Delete buttons do; owner or admin only."""
+"""What the persistent Cancel and Delete buttons do; owner or admin only.
+
+Both answer privately. Cancel defers first: a job admitted a moment ago may still be on its way
+to the runner (see ``Runner.cancel``), and the click must be acknowledged within 3 seconds.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import discord
 
 from cogs.ui import strings as s
 from cogs.ui.permissions import is_admin
+from hh_bot.jobs import Job, JobState
 
 if TYPE_CHECKING:
     from bot import HHBot
@@ -16,31 +21,55 @@ if TYPE_CHECKING:
 Interaction = discord.Interaction["HHBot"]
 
 
+async def _say(interaction: Interaction, text: str) -> None:
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+def _why_not_canceled(job: Job) -> str:
+    if job.state is JobState.CANCELED:
+        return s.ALREADY_CANCELED
+    if job.state.final:
+        return s.ALREADY_ENDED
+    if job.state is JobState.QUEUED:
+        return s.CANCEL_NOT_READY
+    return s.CANNOT_CANCEL
+
+
 class JobActions:
     def __init__(self, bot: HHBot) -> None:
         self.bot = bot
 
-    async def _owned_job_or_refuse(self, interaction: Interaction, job_id: str) -> bool:
+    async def _job_if_allowed(self, interaction: Interaction, job_id: str) -> Job | None:
+        """The job, when the clicker owns it or is an admin; otherwise say why not."""
         job = await self.bot.services.store.get_job(job_id)
         if job is None:
-            await interaction.response.send_message(s.JOB_GONE, ephemeral=True)
-            return False
+            await _say(interaction, s.JOB_GONE)
+            return None
         if job.user_id != interaction.user.id and not await is_admin(interaction):
-            await interaction.response.send_message(s.NOT_YOURS, ephemeral=True)
-            return False
-        return True
+            await _say(interaction, s.NOT_YOURS)
+            return None
+        return job
 
     async def cancel(self, interaction: Interaction, job_id: str) -> None:
-        if not await self._owned_job_or_refuse(interaction, job_id):
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if await self._job_if_allowed(interaction, job_id) is None:
             return
-        canceled = await self.bot.services.runner.cancel(job_id)
-        text = s.CANCELED_OK if canceled else s.CANNOT_CANCEL
-        await interaction.response.send_message(text.format(job_id=job_id), ephemeral=True)
+        services = self.bot.services
+        canceled = await services.runner.cancel(job_id)
+        if canceled is not None:
+            await _say(interaction, s.CANCELED_OK.format(job_id=job_id))
+            return
+        job = await services.store.get_job(job_id)
+        text = s.JOB_GONE if job is None else _why_not_canceled(job).format(job_id=job_id)
+        await _say(interaction, text)
 
     async def delete(self, interaction: Interaction, job_id: str) -> None:
-        if not await self._owned_job_or_refuse(interaction, job_id):
+        if await self._job_if_allowed(interaction, job_id) is None:
             return
-        await interaction.response.send_message(s.DELETED_OK, ephemeral=True)
         if interaction.message is not None:
             with contextlib.suppress(discord.NotFound):
                 await interaction.message.delete()
+        await _say(interaction, s.DELETED_OK)

@@ -28,6 +28,7 @@ PERIOD_CHOICES = [
     app_commands.Choice(name="day", value="day"),
     app_commands.Choice(name="month", value="month"),
 ]
+DESCRIPTION_BUDGET = 3900  # an embed description holds 4096 characters; room for "…and N more"
 SCOPE_CHOICES = [
     app_commands.Choice(name=label, value=value)
     for label, value in (
@@ -205,13 +206,20 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
         if not jobs:
             await self._say(interaction, s.ADMIN_NOTHING_RUNNING)
             return
-        lines = [
-            s.ADMIN_RUNNING_LINE.format(
-                job_id=job.id, user=f"<@{job.user_id}>", state=s.STATE_LABEL[job.state],
+        lines: list[str] = []
+        for n, job in enumerate(jobs):
+            state = s.STATE_LABEL[job.state]
+            position = services.runner.queue_position(job.id)
+            if position is not None:
+                state += f" (#{position})"
+            line = s.ADMIN_RUNNING_LINE.format(
+                job_id=job.id, user=f"<@{job.user_id}>", state=state,
                 when=s.relative(job.created_at), cost=s.money(job.cost), link=job_link(job),
-            )
-            for job in jobs[:25]
-        ]  # fmt: skip
+            )  # fmt: skip
+            if sum(len(x) + 1 for x in lines) + len(line) > DESCRIPTION_BUDGET:
+                lines.append(s.ADMIN_RUNNING_MORE.format(count=len(jobs) - n))
+                break
+            lines.append(line)
         embed = discord.Embed(title=s.ADMIN_RUNNING_TITLE, description="\n".join(lines))
         await self._say(interaction, None, embed=embed)
 

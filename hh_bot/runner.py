@@ -4,6 +4,8 @@ One dispatcher starts queued jobs fairly while fewer than the global cap of task
 the API; each started job runs in its own task: submit → poll → download → deliver. The store is
 the source of truth: each step is saved before the next one acts, so a restart knows where every
 job stands (see ``resume``). Delivery is idempotent, which makes a repeated last step harmless.
+A job that ends without a video is stored final together with the notice its owner is owed,
+then told; a notice a crash interrupted is told on the next start, with the same reason.
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ from hh_bot.errors import (
 )
 from hh_bot.fairqueue import fair_order, next_to_start
 from hh_bot.jobs import Job, JobState
+from hh_bot.notices import Endings
 from hh_bot.polling import PollPlanner
 from hh_bot.progress import ProgressGate
 from hh_bot.store import Store
 
 log = logging.getLogger(__name__)
 
-ACTIVE_AT_API = frozenset({JobState.SUBMITTING, JobState.RUNNING})
 LINK_LIFETIME = 24 * 3600.0
+HANDOVER_WAIT = 2.0  # real seconds a cancel waits for a job admitted a moment ago
 
 
 class VideoApi(Protocol):
@@ -76,12 +79,16 @@ class Runner:
         self._config = config
         self._tmp_dir = tmp_dir
         self._gate = ProgressGate(clock, config.progress_interval)
+        self._endings = Endings(store, delivery, clock)
         self._wake = asyncio.Event()
+        self._handed_over = asyncio.Condition()
+        self._canceling = asyncio.Lock()
         self._queued: dict[str, Job] = {}
         self._active: dict[str, Job] = {}  # jobs whose task counts against the global cap
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._last_served: dict[int, float] = {}
         self._positions: dict[str, int] = {}
+        self._painter: asyncio.Task[None] | None = None
         self._downloads = asyncio.Semaphore(config.download_slots)
         self._dispatcher: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
@@ -91,6 +98,8 @@ class Runner:
     async def start(self) -> None:
         """Resume every unfinished job from the store, then start dispatching."""
         self._tmp_dir.mkdir(parents=True, exist_ok=True)
+        for job, error in await self._endings.pending():
+            self._spawn(job, self._endings.tell(job, error))
         for job in await self._store.unfinished_jobs():
             await self.resume(job)
         self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="hh-dispatcher")
@@ -98,7 +107,9 @@ class Runner:
 
     async def stop(self) -> None:
         """Stop driving jobs; they stay in the store and resume on the next start."""
-        tasks = [t for t in (self._dispatcher, *self._tasks.values()) if t is not None]
+        tasks = [
+            t for t in (self._dispatcher, self._painter, *self._tasks.values()) if t is not None
+        ]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -111,11 +122,12 @@ class Runner:
             self._queued[job.id] = job
         elif job.state is JobState.SUBMITTING:
             # The create may or may not have reached the API: never send it again.
-            self._spawn(job, self._end_unknown(job))
+            error = UnknownOutcome("interrupted while submitting", code="unknown")
+            self._spawn(job, self._end(job, error))
         else:
             if job.state is JobState.RUNNING:
                 self._active[job.id] = job
-            self._spawn(job, self._finish(job))
+            self._spawn(job, self._finish(job, resumed=True))
 
     # -- public operations -------------------------------------------------------------------
 
@@ -123,18 +135,38 @@ class Runner:
         """Take a job that ``Quota.admit`` has stored as queued."""
         self._queued[job.id] = job
         self._wake.set()
+        async with self._handed_over:
+            self._handed_over.notify_all()
 
     async def cancel(self, job_id: str) -> Job | None:
-        """Cancel a job that is still queued; returns it, or None if it was already submitted."""
-        job = self._queued.pop(job_id, None)
-        if job is None:
-            return None
-        job = job.advance(JobState.CANCELED, self._clock.now())
-        with contextlib.suppress(DeliveryError):
-            await self._delivery.fail(job, JobCanceled("canceled"))
-        await self._store.save(job)
+        """Cancel a job that is still queued; returns it, or None if it was already submitted
+        (or is not queued at all)."""
+        async with self._canceling:  # a second click waits for the first to be stored
+            if job_id not in self._queued and job_id not in self._tasks:
+                await self._await_handover(job_id)
+            job = self._queued.pop(job_id, None)
+            if job is None:
+                return None
+            error = JobCanceled("canceled")
+            job = await self._endings.end(job, error, JobState.CANCELED)
         self._wake.set()
+        await self._endings.tell(job, error)
         return job
+
+    async def _await_handover(self, job_id: str) -> None:
+        """A job is stored queued before its reply is posted and handed over after: a click
+        on that reply can come in between, so wait for the hand-over (briefly)."""
+        stored = await self._store.get_job(job_id)
+        if stored is None or stored.state is not JobState.QUEUED:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with self._handed_over:
+                await asyncio.wait_for(
+                    self._handed_over.wait_for(
+                        lambda: job_id in self._queued or job_id in self._tasks
+                    ),
+                    HANDOVER_WAIT,
+                )
 
     def queue_position(self, job_id: str) -> int | None:
         return self._positions.get(job_id)
@@ -169,24 +201,35 @@ class Runner:
             self._last_served[job.user_id] = self._clock.now()
             self._active[job.id] = job
             self._spawn(job, self._run(job))
-        await self._show_positions()
-
-    async def _show_positions(self) -> None:
         order = fair_order(list(self._queued.values()), self._last_served)
-        positions = {job.id: i for i, job in enumerate(order, start=1)}
-        for job in order:
-            if self._positions.get(job.id) != positions[job.id]:
-                await self._show(job, queue_position=positions[job.id], force=True)
-        self._positions = positions
+        self._positions = {job.id: i for i, job in enumerate(order, start=1)}
+        if self._painter is None or self._painter.done():
+            self._painter = asyncio.create_task(self._paint_positions(), name="hh-positions")
+
+    async def _paint_positions(self) -> None:
+        """Show each queued job's position on its reply, apart from the dispatcher, so that
+        slow or rate-limited edits never hold up starting jobs. Unchanged views are skipped
+        by the progress gate; positions that moved meanwhile are painted in the next round."""
+        painted: dict[str, int] = {}
+        while painted != self._positions:
+            painted = dict(self._positions)
+            for job_id, position in painted.items():
+                job = self._queued.get(job_id)
+                if job is not None and self._positions.get(job_id) == position:
+                    await self._show(job, queue_position=position, force=True)
 
     def _spawn(self, job: Job, coro: object) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro, name=f"hh-job-{job.id}")  # type: ignore[arg-type]
         self._tasks[job.id] = task
 
-        def done(_: asyncio.Task[None]) -> None:
+        def done(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(job.id, None)
             self._active.pop(job.id, None)
+            self._gate.forget(job.id)
             self._wake.set()
+            if not finished.cancelled() and finished.exception() is not None:
+                # e.g. the database stayed locked: the job resumes on the next start
+                log.error("job %s stopped: %r", job.id, finished.exception())
 
         task.add_done_callback(done)
 
@@ -225,10 +268,19 @@ class Runner:
             seed=p.seed,
         )
 
-    async def _finish(self, job: Job) -> None:
-        """Poll to completion, download, deliver; every failure ends the job visibly."""
+    async def _finish(self, job: Job, *, resumed: bool = False) -> None:
+        """Poll to completion, download, deliver; every failure ends the job visibly.
+
+        A resumed job that had already been told its video is ready fetches it again from the
+        stored link (no poll): the deadline is for waiting on the API, not for a restart.
+        """
         try:
-            status = await self._await_completion(job)
+            if job.state in (JobState.DOWNLOADING, JobState.DELIVERING) and job.result_url:
+                status = TaskStatus(
+                    job.task_id or "", TaskState.SUCCEEDED, 100, "stored", job.result_url
+                )
+            else:
+                status = await self._await_completion(job, resumed=resumed)
             self._active.pop(job.id, None)
             self._wake.set()
             job = await self._fetch_and_deliver(job, status)
@@ -238,7 +290,9 @@ class Runner:
             log.exception("job %s failed unexpectedly", job.id)
             await self._end(job, UpstreamError(f"internal error: {type(error).__name__}"))
 
-    async def _await_completion(self, job: Job) -> TaskStatus:
+    async def _await_completion(self, job: Job, *, resumed: bool) -> TaskStatus:
+        """Poll until the task ends. The deadline applies only after one poll, so a job
+        resumed after a long outage still finds the video that finished meanwhile."""
         assert job.task_id is not None
         submitted = job.submitted_at or job.created_at
         deadline = submitted + self._config.poll_deadline
@@ -251,9 +305,11 @@ class Runner:
                 delay = self._planner.error_delay(errors, retry_after)
             else:
                 delay = self._planner.next_delay(now - submitted, polls, p.resolution, p.duration)
-            if now >= deadline:
-                raise TaskExpired("deadline", code="deadline")
-            await self._clock.sleep(min(delay, max(deadline - now, 0.0)))
+            if polls:
+                if now >= deadline:
+                    raise TaskExpired("deadline", code="deadline")
+                delay = min(delay, deadline - now)
+            await self._clock.sleep(delay)
             polls += 1
             try:
                 status = await self._api.poll(job.task_id)
@@ -264,8 +320,8 @@ class Runner:
                 continue
             errors = 0
             if status.state is TaskState.SUCCEEDED:
-                done_at = self._clock.now()
-                self._planner.observe(p.resolution, p.duration, done_at - submitted)
+                if not resumed:  # a restart's gap says nothing about how long tasks take
+                    self._planner.observe(p.resolution, p.duration, self._clock.now() - submitted)
                 return status
             if status.state is TaskState.FAILED:
                 raise TaskFailed(status.error_message or "failed", code=status.error_code)
@@ -316,25 +372,9 @@ class Runner:
                     return None
                 raise
 
-    # -- endings -----------------------------------------------------------------------------
-
-    async def _end_unknown(self, job: Job) -> None:
-        await self._end(job, UnknownOutcome("interrupted while submitting", code="unknown"))
-
     async def _end(self, job: Job, error: HHError) -> None:
-        state = JobState.EXPIRED if isinstance(error, TaskExpired) else JobState.FAILED
-        detail = getattr(error, "code", None) or getattr(error, "reason", None)
-        job = job.advance(
-            state,
-            self._clock.now(),
-            error_kind=type(error).__name__,
-            error_detail=None if detail is None else str(detail)[:200],
-        )
-        try:
-            await self._delivery.fail(job, error)
-        except DeliveryError:
-            log.warning("job %s: could not tell the user it ended (%s)", job.id, state)
-        await self._store.save(job)
+        """End the job without a video: stored final first, then its owner is told."""
+        await self._endings.tell(await self._endings.end(job, error), error)
 
     async def _show(
         self, job: Job, *, queue_position: int | None = None, force: bool = False

@@ -9,9 +9,11 @@ lives here too; the rules that read it live in ``quota.py``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +24,10 @@ import aiosqlite
 from hh_bot.jobs import FINAL_STATES, Job, JobParams, JobState, ReplyTarget
 from hh_bot.migrations import MIGRATIONS
 
+log = logging.getLogger(__name__)
+
 UNFINISHED = tuple(s.value for s in JobState if s not in FINAL_STATES)
-ACTIVE_AT_API = (JobState.SUBMITTING.value, JobState.RUNNING.value)
+LOCK_PATIENCE = 30.0  # seconds a job's state change waits for another writer's lock
 
 _JOB_COLUMNS = (
     "id, user_id, guild_id, state, params, reply, cost, charge, created_at, updated_at, "
@@ -71,6 +75,11 @@ def _row_to_job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
         error_kind=row[17],
         error_detail=row[18],
     )
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
 
 
 def settlement(job: Job) -> str | None:
@@ -227,10 +236,30 @@ class Store:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield Tx(self._db)
+                await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.OperationalError):  # none active any more
+                    await self._db.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+
+    async def _patiently(self, write: Callable[[Tx], Awaitable[None]]) -> None:
+        """One write transaction that waits out another writer's lock even past SQLite's
+        busy_timeout (up to ``LOCK_PATIENCE``): a job's step must not be lost to a busy moment.
+        The failed attempt rolled back, so trying again cannot write anything twice."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LOCK_PATIENCE
+        delay = 0.05
+        while True:
+            try:
+                async with self.transaction() as tx:
+                    await write(tx)
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or loop.time() + delay > deadline:
+                    raise
+                log.warning("database busy (%s); retrying in %.2fs", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     async def _scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
         async with self._db.execute(sql, args) as cur:
@@ -245,10 +274,38 @@ class Store:
 
     # -- jobs --------------------------------------------------------------------------------
 
-    async def save(self, job: Job) -> None:
-        """Persist a state change; settles the ledger when the job reaches a final state."""
-        async with self.transaction() as tx:
+    async def save(self, job: Job, *, notice: dict[str, Any] | None = None) -> None:
+        """Persist a state change; settles the ledger when the job reaches a final state.
+
+        ``notice``: what the user is still to be told about this (final) job, stored in the
+        same transaction; ``notice_sent`` removes it once told, ``pending_notices`` lists it
+        after a restart. Waits out a busy database (see ``_patiently``).
+        """
+
+        async def write(tx: Tx) -> None:
             await tx.update_job(job)
+            if notice is not None:
+                await tx.db.execute(
+                    "INSERT OR REPLACE INTO notices (job_id, error, at) VALUES (?, ?, ?)",
+                    (job.id, json.dumps(notice), job.updated_at),
+                )
+
+        await self._patiently(write)
+
+    async def notice_sent(self, job_id: str) -> None:
+        async def write(tx: Tx) -> None:
+            await tx.db.execute("DELETE FROM notices WHERE job_id = ?", (job_id,))
+
+        await self._patiently(write)
+
+    async def pending_notices(self) -> list[tuple[Job, dict[str, Any]]]:
+        sql = (
+            f"SELECT {_JOB_COLUMNS}, notices.error FROM jobs"
+            " JOIN notices ON notices.job_id = jobs.id ORDER BY notices.at, jobs.id"
+        )
+        async with self._db.execute(sql) as cur:
+            rows = await cur.fetchall()
+        return [(_row_to_job(r), json.loads(r[-1])) for r in rows]
 
     async def get_job(self, job_id: str) -> Job | None:
         jobs = await self._jobs("id = ?", (job_id,))

@@ -56,7 +56,7 @@ from tests.fakes.discord_payloads import (
     StoredMessage,
     UploadedFile,
 )
-from tests.fakes.discord_rest import RecordedRequest, RestHandlers, read_body
+from tests.fakes.discord_rest import Hold, RecordedRequest, RestHandlers, read_body
 
 T = TypeVar("T")
 UserRef = FakeUser | int | str
@@ -92,6 +92,9 @@ class FakeDiscord:
         self.requests: list[RecordedRequest] = []
         self.rate_limited_count = 0
         self.faults: list[Fault] = []
+        self.keep_upload_bytes = True  # performance knob: False keeps only size + SHA-256
+        self.listen_backlog = 128  # performance knob: listen backlog (aiohttp's default)
+        self.holds: list[Hold] = []
         self.denied_channels: set[int] = set()
         self.denied_dms: set[int] = set()
         self.expired_tokens: set[str] = set()
@@ -202,7 +205,8 @@ class FakeDiscord:
         elif isinstance(spec, bytes | UploadedFile):
             data = spec if isinstance(spec, bytes) else spec.data
             name = "file.bin" if isinstance(spec, bytes) else spec.filename
-            att = FakeAttachment(self.ids.next(), name, data)
+            size = len(data) if isinstance(spec, bytes) else spec.size  # bytes may not be kept
+            att = FakeAttachment(self.ids.next(), name, data, size=size)
         else:
             fields = {k: v for k, v in spec.items() if k != "url"}
             att = FakeAttachment(self.ids.next(), **fields)
@@ -225,13 +229,16 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._api)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=self.listen_backlog)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"
         return self
 
     async def close(self) -> None:
+        for hold in self.holds:  # a forgotten hold must not stall the server's shutdown
+            if not hold.released.is_set():
+                hold.release(apply=False)
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -252,7 +259,7 @@ class FakeDiscord:
         )
 
     async def _api(self, request: web.Request) -> web.Response:
-        body, files = await read_body(request)
+        body, files = await read_body(request, keep_bytes=self.keep_upload_bytes)
         rec = RecordedRequest(
             method=request.method,
             path="/" + request.match_info["tail"],
@@ -262,6 +269,9 @@ class FakeDiscord:
             files=files,
         )
         self.requests.append(rec)
+        if not await self._held(rec):
+            rec.status = 503  # dropped by a hold: never processed
+            return web.Response(status=503)
         headers: dict[str, str] = {}
         fault = next((f for f in self.faults if f.matches(rec.method, rec.path)), None)
         if fault is not None:
@@ -303,6 +313,33 @@ class FakeDiscord:
         self.faults.append(
             Fault(method.upper(), re.compile(path_regex), status, code, message, times, retry_after)
         )
+
+    # ---- holding a request (crash tests; see discord_rest.Hold) --------------------------
+    def hold_next(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        with_files: bool = False,
+        when: Callable[[RecordedRequest], bool] | None = None,
+    ) -> Hold:
+        """Keep the next matching request (with file parts, if `with_files`; for which `when`
+        holds, if given) unanswered until the returned hold is released; wait on
+        `hold.arrived` to act while it is in flight."""
+        hold = Hold(method.upper(), re.compile(path_regex), with_files, when)
+        self.holds.append(hold)
+        return hold
+
+    async def _held(self, rec: RecordedRequest) -> bool:
+        """Wait out a hold matching `rec`; False when the hold dropped it."""
+        hold = next((h for h in self.holds if h.request is None and h.matches(rec)), None)
+        if hold is None:
+            return True
+        hold.request = rec
+        hold.arrived.set()
+        await self.notify()
+        await hold.released.wait()
+        return hold.apply
 
     def rate_limit_next(
         self, method: str, path_regex: str, times: int = 1, retry_after: float = 0.05

@@ -3,9 +3,12 @@ interaction webhooks, with the limits and error codes real Discord answers with.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +68,10 @@ class RecordedRequest:
         return f"{self.method} {self.path} -> {self.status} (code {self.code})"
 
 
-async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
+async def read_body(
+    request: web.Request, *, keep_bytes: bool = True
+) -> tuple[Any, list[UploadedFile]]:
+    """JSON body and file parts; ``keep_bytes=False`` streams file parts through a hash."""
     if request.content_type.startswith("multipart/"):
         payload: Any = None
         files: list[UploadedFile] = []
@@ -78,6 +84,9 @@ async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
             match = re.fullmatch(r"files\[(\d+)\]", part.name or "")
             index = int(match.group(1)) if match else len(files)
             ctype = part.headers.get("Content-Type")
+            if not keep_bytes:
+                files.append(await _digest_part(part, index, ctype))
+                continue
             data = bytes(await part.read(decode=False))
             files.append(UploadedFile(index, part.filename or "", data, ctype))
         return payload, files
@@ -88,6 +97,15 @@ async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
         return json.loads(raw), []
     except ValueError:
         return raw.decode(errors="replace"), []
+
+
+async def _digest_part(part: BodyPartReader, index: int, ctype: str | None) -> UploadedFile:
+    """Size and SHA-256 of a file part, read in chunks (benchmarks: no 8 MB copies kept)."""
+    digest, length = hashlib.sha256(), 0
+    while chunk := await part.read_chunk(1 << 16):
+        digest.update(chunk)
+        length += len(chunk)
+    return UploadedFile(index, part.filename or "", b"", ctype, length, digest.hexdigest())
 
 
 _A, _T, _C, _M = r"(?P<app>\d+)", r"(?P<token>[^/]+)", r"(?P<cid>\d+)", r"(?P<mid>\d+)"
@@ -316,7 +334,11 @@ class RestHandlers:
             aid = int(ref["id"])
             upload = by_index.pop(aid, None)
             if upload is not None:
-                spec = {"filename": ref.get("filename") or upload.filename, "data": upload.data}
+                spec = {
+                    "filename": ref.get("filename") or upload.filename,
+                    "data": upload.data,
+                    "size": upload.size,  # differs from len(data) when bytes were not kept
+                }
                 att = self.fake.make_attachment(msg.channel_id, spec)
                 att.description = ref.get("description")
                 kept.append(att)
@@ -367,3 +389,34 @@ def application_payload(bot: FakeUser, owner: FakeUser) -> JSON:
         "bot": bot.payload(),
         "interactions_endpoint_url": None,
     }
+
+
+# ---- holding a request (crash tests) ---------------------------------------------------------
+@dataclass
+class Hold:
+    """One request kept waiting by ``FakeDiscord.hold_next``: received in full, not yet answered.
+
+    ``arrived`` is set when it comes in; ``release(apply=True)`` then processes and answers it as
+    usual (as if Discord had done it even though the client may be gone), ``apply=False`` drops
+    it unprocessed (as if it never reached Discord).
+    """
+
+    method: str
+    pattern: re.Pattern[str]
+    with_files: bool
+    when: Callable[[RecordedRequest], bool] | None = None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    apply: bool = True
+    request: RecordedRequest | None = None
+
+    def matches(self, rec: RecordedRequest) -> bool:
+        if self.method not in ("*", rec.method) or not self.pattern.search(rec.path):
+            return False
+        if self.with_files and not rec.files:
+            return False
+        return self.when is None or self.when(rec)
+
+    def release(self, *, apply: bool) -> None:
+        self.apply = apply
+        self.released.set()

@@ -1,0 +1,171 @@
+"""The Cancel and Delete buttons end to end: clicked in the fake Discord, on the bot's own replies,
+by their owner, by somebody else and by an admin; and after the bot restarted (a new process on
+the same database: the buttons are DynamicItems, re-registered from their custom ids)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from cogs.ui import strings as s
+from hh_bot.jobs import Job, JobState
+from tests.bot_world import BotWorld, bot_world, default_limits
+from tests.crash_world import crash_world
+from tests.fakes.discord_interactions import FakeInteraction
+from tests.fakes.discord_payloads import ADMIN_ID, ALICE_ID, BOB_ID, StoredMessage
+from tests.fakes.happyhorse import TaskScript
+from tests.waiting import eventually
+
+ONE_SLOT = replace(default_limits(), global_active_cap=1)
+
+
+def job_id_in(message: StoredMessage) -> str:
+    footer = (message.embeds[0].get("footer") or {}).get("text", "")
+    assert footer.startswith("job "), footer
+    return str(footer).removeprefix("job ")
+
+
+async def reply(w: BotWorld, handle: FakeInteraction) -> StoredMessage:
+    found = await w.discord.wait_for(lambda: w.reply_of(handle), timeout=10)
+    assert found is not None
+    return found
+
+
+async def stored(w: BotWorld, job_id: str, *states: JobState) -> Job:
+    async def probe() -> Job | None:
+        job = await w.services.store.get_job(job_id)
+        return job if job is not None and job.state in states else None
+
+    return await eventually(probe, what=f"job {job_id} in {states}")
+
+
+async def answer(w: BotWorld, click: FakeInteraction) -> StoredMessage:
+    """The private answer to a click, once it has its text."""
+    message = await w.discord.wait_for_original(
+        click.token, until=lambda m: bool(m.content) and not m.loading, timeout=10
+    )
+    assert message.ephemeral, "a button's answer must be private"
+    return message
+
+
+def description(message: StoredMessage) -> str:
+    return str(message.embeds[0].get("description", "")) if message.embeds else ""
+
+
+async def test_cancel_while_queued_releases_and_never_submits(tmp_path: Path) -> None:
+    async with bot_world(tmp_path, limits=ONE_SLOT) as w:
+        w.hh.scripts.append(TaskScript(duration=200))  # the first job holds the only slot
+        first = await reply(w, await w.video("first job"))
+        await stored(w, job_id_in(first), JobState.RUNNING)
+        second = await reply(w, await w.video("second job"))
+        job_id = job_id_in(second)
+        assert f"hh:cancel:{job_id}" in second.custom_ids()
+
+        refused = await answer(
+            w, await w.discord.click_button(second.id, f"hh:cancel:{job_id}", user=BOB_ID)
+        )
+        assert refused.content == s.NOT_YOURS
+        assert (await w.services.store.get_job(job_id)).state is JobState.QUEUED
+
+        done = await answer(w, await w.discord.click_button(second.id, f"hh:cancel:{job_id}"))
+        assert done.content == s.CANCELED_OK.format(job_id=job_id)
+        canceled = await stored(w, job_id, JobState.CANCELED)
+        assert [e.kind for e in await w.services.store.ledger(job_id)] == ["reserve", "release"]
+        await w.discord.wait_for(lambda: s.STATE_LABEL[JobState.CANCELED] in description(second))
+        assert not second.custom_ids(), "a canceled job keeps no buttons"
+        assert s.CANCELED in description(second)
+
+        await stored(w, job_id_in(first), JobState.DONE)
+        prompts = [r.json["input"]["prompt"] for r in w.hh.creates()]
+        assert prompts == ["first job"], "a canceled job was submitted"
+        assert canceled.task_id is None
+
+
+async def test_cancel_after_submit_says_it_cannot_stop_it(tmp_path: Path) -> None:
+    async with bot_world(tmp_path) as w:
+        w.hh.create_faults.append("slow")  # the create is on its way: the job is submitting
+        w.hh.slow_delay = 60.0
+        message = await reply(w, await w.video())
+        job_id = job_id_in(message)
+        await stored(w, job_id, JobState.SUBMITTING)
+        click = await w.discord.click_button(message.id, f"hh:cancel:{job_id}")
+        assert (await answer(w, click)).content == s.CANNOT_CANCEL.format(job_id=job_id)
+        assert (await stored(w, job_id, JobState.DONE)).state is JobState.DONE
+        assert w.creates() == 1
+
+
+async def test_admin_may_cancel_and_a_double_click_cancels_once(tmp_path: Path) -> None:
+    async with bot_world(tmp_path, limits=ONE_SLOT) as w:
+        w.hh.scripts.append(TaskScript(duration=200))
+        first = await reply(w, await w.video("first job"))
+        await stored(w, job_id_in(first), JobState.RUNNING)
+        second = await reply(w, await w.video("alice's queued job"))
+        job_id = job_id_in(second)
+        # The owner and an admin click at the same moment: one cancels, the other is told.
+        clicks = [
+            await w.discord.click_button(second.id, f"hh:cancel:{job_id}", user=user)
+            for user in (ADMIN_ID, ALICE_ID)
+        ]
+        answers = {(await answer(w, click)).content for click in clicks}
+        assert answers == {
+            s.CANCELED_OK.format(job_id=job_id),
+            s.ALREADY_CANCELED.format(job_id=job_id),
+        }
+        await stored(w, job_id, JobState.CANCELED)
+        assert [e.kind for e in await w.services.store.ledger(job_id)] == ["reserve", "release"]
+
+
+async def test_delete_removes_the_result_owner_or_admin_only(tmp_path: Path) -> None:
+    async with bot_world(tmp_path) as w:
+        handles = [await w.video("alice one"), await w.video("alice two")]
+        results = [await w.outcome(h) for h in handles]
+        for result in results:
+            assert result.attachments, "the result carries the video"
+        ids = [job_id_in(r) for r in results]
+
+        click = await w.discord.click_button(results[0].id, f"hh:delete:{ids[0]}", user=BOB_ID)
+        assert (await answer(w, click)).content == s.NOT_YOURS
+        assert not results[0].deleted
+
+        click = await w.discord.click_button(results[0].id, f"hh:delete:{ids[0]}")
+        assert (await answer(w, click)).content == s.DELETED_OK
+        await w.discord.wait_for(lambda: results[0].deleted)
+
+        click = await w.discord.click_button(results[1].id, f"hh:delete:{ids[1]}", user=ADMIN_ID)
+        assert (await answer(w, click)).content == s.DELETED_OK
+        await w.discord.wait_for(lambda: results[1].deleted)
+        for job_id in ids:  # deleting the message does not touch the job or its charge
+            assert (await w.services.store.get_job(job_id)).state is JobState.DONE
+
+
+@pytest.mark.slow
+async def test_buttons_work_after_a_restart(tmp_path: Path) -> None:
+    async with crash_world(tmp_path, GLOBAL_ACTIVE_TASKS="1") as w:
+        w.hh.scripts.append(TaskScript(duration=300))
+        await w.start()
+        await w.video("finished job")
+        done = await w.wait_final("finished job")
+        await w.video("long job")
+        await w.wait_job("long job", lambda j: j.state == "running")
+        await w.video("queued job")
+        queued = await w.wait_job("queued job", lambda j: j.message_id is not None)
+        await w.stop()
+        await w.start()
+
+        result = w.discord.messages[done.result_message_id]
+        click = await w.discord.click_button(result.id, f"hh:delete:{done.id}", user=BOB_ID)
+        refusal = await w.discord.wait_for_original(click.token, until=lambda m: bool(m.content))
+        assert refusal.content == s.NOT_YOURS and not result.deleted
+        click = await w.discord.click_button(result.id, f"hh:delete:{done.id}", user=ALICE_ID)
+        await w.discord.wait_for(lambda: result.deleted)
+
+        progress = w.discord.messages[queued.message_id]
+        click = await w.discord.click_button(progress.id, f"hh:cancel:{queued.id}")
+        ok = await w.discord.wait_for_original(click.token, until=lambda m: bool(m.content))
+        assert ok.content == s.CANCELED_OK.format(job_id=queued.id)
+        job = await w.wait_final("queued job")
+        assert job.state == "canceled" and w.ledger(job.id) == ["reserve", "release"]
+        await w.wait_final("long job")
+        assert w.creates_for("queued job") == 0
