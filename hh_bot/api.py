@@ -111,14 +111,32 @@ class HappyHorseClient:
         self._key = key
         self._model = model
         self._clock: Clock = clock or SystemClock()
-        self._create_timeout = aiohttp.ClientTimeout(
-            total=create_timeout, sock_connect=min(create_timeout, 10.0)
-        )
-        self._poll_timeout = aiohttp.ClientTimeout(total=poll_timeout)
-        self._download_timeout = aiohttp.ClientTimeout(total=download_timeout)
+        self._create_timeout = self._poll_timeout = self._download_timeout = aiohttp.ClientTimeout()
+        self.set_timeouts(create=create_timeout, poll=poll_timeout, download=download_timeout)
 
     def __repr__(self) -> str:
         return f"HappyHorseClient(base_url={self._base!r}, model={self._model!r})"
+
+    def set_timeouts(
+        self,
+        *,
+        create: float | None = None,
+        poll: float | None = None,
+        download: float | None = None,
+    ) -> None:
+        """Change the per-request timeouts (real seconds) for requests made from now on.
+
+        For operators tuning a slow gateway and for tests that compress time: a scaled clock
+        speeds up every wait except these, which are aiohttp's.
+        """
+        if create is not None:
+            self._create_timeout = aiohttp.ClientTimeout(
+                total=create, sock_connect=min(create, 10.0)
+            )
+        if poll is not None:
+            self._poll_timeout = aiohttp.ClientTimeout(total=poll)
+        if download is not None:
+            self._download_timeout = aiohttp.ClientTimeout(total=download)
 
     # -- create ---------------------------------------------------------------------------
 

@@ -51,14 +51,20 @@ def resolve_settings(
     prompt_extend: bool | None = None,
     seed: int | None = None,
 ) -> Settings:
-    """Fill in defaults and check every value is one the API accepts."""
-    if resolution is not None and resolution.upper() not in RESOLUTIONS:
+    """Fill in defaults and check every value is one the API accepts.
+
+    Types are checked too: an interaction is JSON, and a value of the wrong type (a duration
+    of "5" or 5.5) must be refused as out of range, not crash the comparison.
+    """
+    if resolution is not None and (
+        not isinstance(resolution, str) or resolution.upper() not in RESOLUTIONS
+    ):
         raise BadInput("bad_resolution", field="resolution")
-    if duration is not None and not MIN_DURATION <= duration <= MAX_DURATION:
+    if duration is not None and not (_whole(duration) and MIN_DURATION <= duration <= MAX_DURATION):
         raise BadInput("bad_duration", field="duration")
-    if ratio is not None and ratio not in RATIOS:
+    if ratio is not None and (not isinstance(ratio, str) or ratio not in RATIOS):
         raise BadInput("bad_ratio", field="ratio")
-    if seed is not None and not 0 <= seed <= MAX_SEED:
+    if seed is not None and not (_whole(seed) and 0 <= seed <= MAX_SEED):
         raise BadInput("bad_seed", field="seed")
     return Settings(
         resolution=(resolution or defaults.resolution).upper(),
@@ -68,6 +74,10 @@ def resolve_settings(
         prompt_extend=defaults.prompt_extend if prompt_extend is None else prompt_extend,
         seed=seed,
     )
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_int(text: str | None, field: str) -> int | None:

@@ -1,0 +1,531 @@
+"""The fault matrix: everything outside the bot that can fail, one row each, end to end.
+
+Each row runs one /video through the real bot, the fake Discord and the fake HappyHorse server
+(a few rows that need a process restart run the core alone, on ``core_world``), injects its
+fault, and compares what happened with the row's expectation: the job's final state, where the
+user saw the outcome and what it said, the ledger entries, and the number of create requests
+that reached the API. ``docs/reliability.md`` is generated from ``ROWS``.
+
+The crash of the real process (SIGKILL at every step, then a restart) is covered by
+``tests/test_crash_recovery.py``; the restart rows here stop and restart the runner in process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from aiohttp import web
+
+from cogs.ui import strings as s
+from hh_bot.errors import HHError
+from hh_bot.jobs import Job, JobState
+from tests.bot_world import BotWorld, bot_world, is_final
+from tests.core_world import core_world
+from tests.fakes import happyhorse_shapes as shapes
+from tests.fakes.discord_interactions import FakeInteraction
+from tests.fakes.discord_payloads import ALICE_ID, MIB, TEXT_CHANNEL_ID, StoredMessage
+from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
+from tests.matrix import Gate, OpenOnLog, WriteLock, bot_messages, ping_problems, visible_text
+from tests.waiting import eventually
+
+FAST = TaskScript(duration=30.0)
+FILE = "the video, attached"
+LINK = "a link to the video"
+NOT_EXIST = "(interaction failed)"  # what Discord itself shows when the bot never answered
+WEBHOOK_EDIT = r"^/webhooks/\d+/[^/]+/messages/\d+$"
+FOLLOWUP = r"^/webhooks/\d+/[^/]+$"
+
+
+class MatrixHappyHorse(FakeHappyHorse):
+    """The fake with two more create answers: 400 InvalidParameter and a 500 parse error."""
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        if self.create_faults and self.create_faults[0] in ("invalid", "parse"):
+            fault = self.create_faults.popleft()
+            if fault == "invalid":
+                body = shapes.dashscope_error("InvalidParameter", "The image is too small.")
+                return self._json(400, body)
+            body = shapes.dashscope_error("InternalError", "parse error: duration: not an int")
+            return self._json(500, body)
+        return await super()._create(request)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a row observed (and, as ``Row.expect``, what it must observe)."""
+
+    state: str  # the job's final state; "none" when no job was admitted
+    where: str  # reply | channel | dm | private | nowhere | runner (core rows)
+    message: str  # a text the user saw (FILE / LINK for a delivered video)
+    ledger: tuple[str, ...]
+    creates: int  # create requests that reached the API
+
+
+def done(where: str = "reply", message: str = FILE, creates: int = 1) -> Outcome:
+    return Outcome("done", where, message, ("reserve", "commit"), creates)
+
+
+def failed(message: str, creates: int = 1, state: str = "failed", where: str = "reply") -> Outcome:
+    return Outcome(state, where, message, ("reserve", "release"), creates)
+
+
+def refused(message: str, where: str = "private") -> Outcome:
+    return Outcome("none", where, message, (), 0)
+
+
+@dataclass
+class FaultWorld:
+    w: BotWorld
+    gate: Gate | None
+    lock: WriteLock
+    handle: FakeInteraction | None = None
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    async def job(self) -> Job:
+        async def one() -> Job | None:
+            jobs = await self.w.services.store.jobs_in_states(list(JobState))
+            return jobs[0] if jobs else None
+
+        return await eventually(one, what="a stored job")
+
+    async def in_state(self, state: JobState) -> Job:
+        async def probe() -> Job | None:
+            job = await self.job()
+            return job if job.state is state else None
+
+        return await eventually(probe, what=f"the job to be {state}")
+
+    async def completion_seen(self, margin: float) -> None:
+        """Wait until a poll reached the API after the task finished (so the bot learnt it is
+        done and must record that), then ``margin`` more clock seconds."""
+        task = (await eventually(lambda: list(self.w.hh.tasks.values()), what="a task"))[0]
+
+        def completing_poll() -> float | None:
+            seen = [p.at for p in self.w.hh.polls() if p.at >= task.finishes_at]
+            return seen[0] if seen else None
+
+        at = await eventually(completing_poll, what="a poll after the task's end")
+        await eventually(lambda: self.w.clock.now() > at + margin, what="the margin")
+
+    async def busy_timeout(self, milliseconds: int) -> None:
+        """Shorten the store's SQLite busy_timeout (5 s in production) so a lock that outlasts
+        it takes a fraction of a second in a test."""
+        await self.w.services.store._db.execute(f"PRAGMA busy_timeout={milliseconds}")
+
+
+Hook = Callable[[FaultWorld], Awaitable[None]]
+CoreRun = Callable[[Path], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    group: str
+    fault: str  # what goes wrong, as the document says it
+    expect: Outcome
+    arrange: Hook | None = None  # before the /video
+    during: Hook | None = None  # right after it was sent
+    script: TaskScript = field(default_factory=lambda: FAST)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    video: Mapping[str, Any] = field(default_factory=dict)
+    allow: tuple[type[BaseException], ...] = ()
+    gated: bool = False  # the API sits behind a Gate that refuses connections until opened
+    core: CoreRun | None = None  # run on the core alone instead (restart rows)
+
+
+# --- hooks ----------------------------------------------------------------------------------
+def create_faults(*faults: str) -> Hook:
+    async def arrange(fw: FaultWorld) -> None:
+        fw.w.hh.create_faults.extend(faults)
+
+    return arrange
+
+
+def poll_faults(*faults: str) -> Hook:
+    async def arrange(fw: FaultWorld) -> None:
+        fw.w.hh.poll_faults.extend(faults)
+
+    return arrange
+
+
+def download_faults(*faults: str) -> Hook:
+    async def arrange(fw: FaultWorld) -> None:
+        fw.w.hh.download_faults.extend(faults)
+
+    return arrange
+
+
+def timeouts(hook: Hook, **seconds: float) -> Hook:
+    """Also shorten the client's aiohttp timeouts (real seconds: the clock does not scale them)."""
+
+    async def arrange(fw: FaultWorld) -> None:
+        fw.w.services.api.set_timeouts(**seconds)
+        await hook(fw)
+
+    return arrange
+
+
+def discord_fault(method: str, path: str, status: int, code: int, times: int = 1) -> Hook:
+    async def arrange(fw: FaultWorld) -> None:
+        fw.w.discord.fail_next(method, path, status, code, times=times)
+
+    return arrange
+
+
+async def rate_limit_edits(fw: FaultWorld) -> None:
+    fw.w.discord.rate_limit_next("PATCH", WEBHOOK_EDIT, times=3)
+
+
+async def open_gate_after_first_attempt(fw: FaultWorld) -> None:
+    assert fw.gate is not None
+    logger = logging.getLogger("hh_bot.api")
+    handler = OpenOnLog("create attempt 1 failed", fw.gate.open)
+    logger.addHandler(handler)
+    fw.cleanups.append(lambda: logger.removeHandler(handler))
+
+
+async def expire_task(fw: FaultWorld) -> None:
+    job = await fw.in_state(JobState.RUNNING)
+    assert job.task_id is not None
+    fw.w.hh.expire(job.task_id)
+
+
+async def token_gone(fw: FaultWorld) -> None:
+    assert fw.handle is not None
+    await fw.w.wait_reply(fw.handle)
+    fw.w.discord.expire_token(fw.handle.token)
+
+
+async def token_and_channel_gone(fw: FaultWorld) -> None:
+    await token_gone(fw)
+    fw.w.discord.deny_channel_send(TEXT_CHANNEL_ID)
+
+
+async def every_route_gone(fw: FaultWorld) -> None:
+    await token_and_channel_gone(fw)
+    fw.w.discord.deny_dm(ALICE_ID)
+
+
+async def reply_deleted(fw: FaultWorld) -> None:
+    assert fw.handle is not None
+    reply = await fw.w.wait_reply(fw.handle)
+    await fw.in_state(JobState.RUNNING)
+    await fw.w.discord.user_delete_message(TEXT_CHANNEL_ID, reply.id)
+
+
+async def nitro_lapsed(fw: FaultWorld) -> None:
+    """The user's upload allowance (Nitro) shrinks after the bot read it: Discord refuses the
+    upload the bot believed would fit with 413/40005."""
+    assert fw.handle is not None
+    await fw.w.wait_reply(fw.handle)
+    fw.w.discord.interaction(fw.handle.token).attachment_size_limit = 10 * MIB
+
+
+async def defer_refused(fw: FaultWorld) -> None:
+    """Discord says the interaction is unknown (answered too late): wait for both answers."""
+    fake = fw.w.discord
+    await fake.wait_for(
+        lambda: len([r for r in fake.requests if r.path.endswith("/callback")]) >= 2
+    )
+
+
+async def lock_before(fw: FaultWorld) -> None:
+    await fw.busy_timeout(100)
+    await fw.lock.acquire()
+
+
+async def brief_lock_at_task_end(fw: FaultWorld) -> None:
+    """Another connection holds the write lock across the moment the job must record that the
+    task finished, for less than the store's busy_timeout."""
+    await fw.in_state(JobState.RUNNING)
+    await fw.lock.acquire()
+    await fw.completion_seen(margin=10.0)  # 50 ms: well inside the 5 s busy_timeout
+    await fw.lock.release()
+
+
+async def long_lock_at_task_end(fw: FaultWorld) -> None:
+    """The same, but the lock outlasts the busy_timeout (shortened to 100 ms): the job's write
+    fails with "database is locked" before the lock is released."""
+    await fw.in_state(JobState.RUNNING)
+    await fw.busy_timeout(100)
+    await fw.lock.acquire()
+    await fw.completion_seen(margin=60.0)  # 300 ms: three times the busy_timeout
+    await fw.lock.release()
+
+
+# --- rows on the core alone (a restart of the runner) ----------------------------------------
+async def restart_while_running(tmp: Path) -> Outcome:
+    async with core_world(tmp, script=FAST) as c:
+        job = await c.submit()
+        await eventually(lambda: _core_state(c, job.id, JobState.RUNNING), what="running")
+        await c.restart()
+        return await _core_outcome(c, job.id)
+
+
+async def restart_while_submitting(tmp: Path) -> Outcome:
+    async with core_world(tmp, script=FAST) as c:
+        c.fake.create_faults.append("slow")  # the create is in flight when the process stops
+        job = await c.submit()
+        await eventually(c.fake.creates, what="a create request")
+        await c.restart()
+        return await _core_outcome(c, job.id)
+
+
+async def _core_state(c: Any, job_id: str, state: JobState) -> bool:
+    job = await c.store.get_job(job_id)
+    return job is not None and job.state is state
+
+
+async def _core_outcome(c: Any, job_id: str) -> Outcome:
+    async def final() -> Job | None:
+        job = await c.store.get_job(job_id)
+        return job if job is not None and job.state.final else None
+
+    job = await eventually(final, what="the job to end")
+    if c.delivery.delivered:
+        [delivered] = c.delivery.delivered
+        message = FILE if delivered.data == c.fake.video_bytes else LINK
+    else:
+        [(_, error)] = c.delivery.failures
+        message = s.error_message(error)
+    ledger = tuple(e.kind for e in await c.store.ledger(job_id))
+    return Outcome(job.state.value, "runner", message, ledger, len(c.fake.creates()))
+
+
+REJECTED = "The video service rejected the request:"
+FAILED_OTHER = "The video service failed to make this video"
+
+# fmt: off
+ROWS: list[Row] = [
+    # -- create --------------------------------------------------------------------------
+    Row("create-400-invalid", "create", "400 InvalidParameter",
+        failed(REJECTED), create_faults("invalid")),
+    Row("create-400-moderation", "create", "400 DataInspectionFailed",
+        failed(s.MODERATION), create_faults("moderation")),
+    Row("create-500-parse", "create", "500 with a parse error",
+        failed(REJECTED), create_faults("parse")),
+    Row("create-401", "create", "401 bad key", failed(s.AUTH), create_faults("auth")),
+    Row("create-403", "create", "403 group not allowed",
+        failed(s.AUTH), create_faults("forbidden")),
+    Row("create-429-once", "create", "429 throttle, then accepted",
+        done(creates=2), create_faults("throttle")),
+    Row("create-429-always", "create", "429 throttle on all 4 attempts",
+        failed(s.THROTTLED, creates=4), create_faults(*["throttle"] * 4)),
+    Row("create-429-balance", "create", "429 out of balance",
+        failed(s.BALANCE), create_faults("balance")),
+    Row("create-500-once", "create", "500 from the API, then accepted",
+        done(creates=2), create_faults("5xx")),
+    Row("create-500-always", "create", "500 from the API on all 4 attempts",
+        failed(s.UPSTREAM, creates=4), create_faults(*["5xx"] * 4)),
+    Row("create-504-proxy", "create", "504 from a proxy (task may exist)",
+        failed(s.UNKNOWN), create_faults("gateway_timeout")),
+    Row("create-refused-once", "create", "connection refused (not sent), then reachable",
+        done(), open_gate_after_first_attempt, gated=True),
+    Row("create-refused-always", "create", "connection refused on all 4 attempts (never sent)",
+        failed(s.UPSTREAM, creates=0), gated=True),
+    Row("create-timeout-after-send", "create", "no answer within the timeout after sending",
+        failed(s.UNKNOWN), timeouts(create_faults("slow"), create=0.3)),
+    Row("create-lost", "create", "task created, connection dropped before the answer",
+        failed(s.UNKNOWN), create_faults("lost")),
+    Row("create-reset", "create", "connection reset after sending",
+        failed(s.UNKNOWN), create_faults("reset")),
+    Row("create-garbage", "create", "200 with an HTML body (no task id)",
+        failed(s.UNKNOWN), create_faults("garbage")),
+    # -- poll ----------------------------------------------------------------------------
+    Row("poll-5xx", "poll", "500 on three polls", done(), poll_faults("5xx", "5xx", "5xx")),
+    Row("poll-429", "poll", "429 on three polls", done(), poll_faults("429", "429", "429")),
+    Row("poll-timeout", "poll", "two polls time out",
+        done(), timeouts(poll_faults("slow", "slow"), poll=0.3)),
+    Row("poll-reset", "poll", "two polls reset", done(), poll_faults("reset", "reset")),
+    Row("poll-garbage", "poll", "two polls answer HTML", done(), poll_faults("garbage", "garbage")),
+    Row("poll-401", "poll", "401 on a poll", failed(s.AUTH), poll_faults("auth")),
+    Row("poll-unknown", "poll", "the API says the task is unknown",
+        failed(s.EXPIRED, state="expired"), poll_faults("unknown")),
+    Row("poll-expired", "poll", "the task id expires while running",
+        failed(s.EXPIRED, state="expired"), during=expire_task),
+    Row("poll-deadline", "poll", "the task outlasts the poll deadline (120 s)",
+        failed(s.EXPIRED, state="expired"), script=TaskScript(duration=600),
+        settings={"poll_deadline": 120.0}),
+    # -- the task fails upstream -----------------------------------------------------------
+    *[
+        Row(f"task-{code}", "task", f"task failed: {code}", failed(message),
+            script=TaskScript(duration=30, outcome="failed", fail_code=code,
+                              fail_message=f"[{code}] details"))
+        for code, message in [
+            ("InvalidImageUrl", s.TASK_FAILED["InvalidImageUrl"]),
+            ("InvalidParameter", REJECTED),
+            ("DataInspectionFailed", s.MODERATION),
+            ("InternalError", FAILED_OTHER),
+            ("SomethingNew", FAILED_OTHER),
+        ]
+    ],
+    # -- download ------------------------------------------------------------------------
+    Row("download-403", "download", "403 (signature or expiry)",
+        failed(s.DOWNLOAD), download_faults("403")),
+    Row("download-404", "download", "404", failed(s.DOWNLOAD), download_faults("404")),
+    Row("download-truncated", "download", "body cut short", done(message=LINK),
+        download_faults("truncated")),
+    Row("download-slow", "download", "1 KiB every 5 s", done(), download_faults("slow")),
+    Row("download-no-length", "download", "chunked, no Content-Length",
+        done(), download_faults("nolength")),
+    Row("download-over-cap", "download", "larger than MAX_VIDEO_MB",
+        done(message=LINK), settings={"max_video_bytes": 4096}),
+    Row("download-over-upload", "download", "larger than the upload limit (10.5 MB)",
+        done(message=LINK), script=TaskScript(duration=30, video=bytes(10 * MIB + MIB // 2))),
+    # -- Discord -------------------------------------------------------------------------
+    Row("discord-429-edits", "discord", "429 on three reply edits", done(), rate_limit_edits),
+    Row("discord-500-edit", "discord", "500 on a reply edit (retried by discord.py)",
+        done(), discord_fault("PATCH", WEBHOOK_EDIT, 500, 0)),
+    Row("discord-10062", "discord", "10062 unknown interaction on the defer",
+        refused(NOT_EXIST, where="nowhere"),
+        discord_fault("POST", r"/callback$", 404, 10062, times=2), during=defer_refused,
+        allow=(discord.NotFound,)),
+    Row("discord-50027", "discord", "50027 token gone before the result",
+        done("channel"), during=token_gone),
+    Row("discord-40005", "discord", "413/40005 on the upload (the user's Nitro lapsed)",
+        done(message=LINK), during=nitro_lapsed,
+        script=TaskScript(duration=30, video=bytes(20 * MIB)),
+        video={"attachment_size_limit": 50 * MIB}),
+    Row("discord-50013", "discord", "token gone and 50013 in the channel",
+        done("dm"), during=token_and_channel_gone),
+    Row("discord-50007", "discord", "token gone, 50013 in the channel, 50007 for DMs",
+        done("reply", LINK), during=every_route_gone),
+    Row("discord-10008", "discord", "10008: the user deleted the progress reply",
+        done("channel"), during=reply_deleted),
+    Row("discord-followup-50013", "discord", "50013 when posting the public progress reply",
+        done("channel"), discord_fault("POST", FOLLOWUP, 403, 50013)),
+    # -- the process ---------------------------------------------------------------------
+    Row("restart-running", "process", "runner stopped while the task runs, then restarted",
+        done("runner"), core=restart_while_running),
+    Row("restart-submitting", "process", "runner stopped while the create is in flight",
+        failed(s.UNKNOWN, where="runner"), core=restart_while_submitting),
+    # -- the database --------------------------------------------------------------------
+    Row("db-busy-briefly", "database", "another writer holds the lock < busy_timeout",
+        done(), during=brief_lock_at_task_end),
+    Row("db-locked-admission", "database", "locked past busy_timeout when the job is admitted",
+        refused(s.INTERNAL), lock_before, allow=(sqlite3.OperationalError,)),
+    Row("db-locked-mid-job", "database", "locked past busy_timeout when the task ends",
+        done(), during=long_lock_at_task_end),
+]
+# fmt: on
+
+
+# --- running a row --------------------------------------------------------------------------
+@asynccontextmanager
+async def fault_world(tmp: Path, row: Row) -> AsyncIterator[FaultWorld]:
+    gate = Gate(0) if row.gated else None
+    settings = dict(row.settings)
+    if gate is not None:
+        settings["apiyi_base_url"] = gate.url
+    allow = (HHError, *row.allow)
+    async with bot_world(
+        tmp, script=row.script, hh_class=MatrixHappyHorse, allow_errors=allow, **settings
+    ) as w:
+        if gate is not None:
+            gate.target_port = int(w.hh.base_url.rsplit(":", 1)[1])
+        fw = FaultWorld(w, gate, WriteLock(tmp / "hh.sqlite3"))
+        try:
+            yield fw
+        finally:
+            for cleanup in fw.cleanups:
+                cleanup()
+            await fw.lock.close()
+            if gate is not None:
+                await gate.close()
+
+
+def footer_is(message: StoredMessage, job_id: str) -> bool:
+    return any((e.get("footer") or {}).get("text") == f"job {job_id}" for e in message.embeds)
+
+
+def seen_outcome(w: BotWorld, handle: FakeInteraction, job: Job) -> tuple[str, StoredMessage]:
+    """Where the user saw the job's end, and the message: a notice posted for it (channel or
+    DM) if there is one, else the progress reply showing a final state. Fails if the user was
+    told more than once."""
+    reply = w.reply_of(handle)
+    posted = [
+        m
+        for m in bot_messages(w.discord)
+        if m is not reply and not m.ephemeral and not m.deleted and footer_is(m, job.id)
+    ]
+    assert len(posted) <= 1, "the user was told more than once"
+    if posted:
+        where = "channel" if posted[0].channel_id == TEXT_CHANNEL_ID else "dm"
+        return where, posted[0]
+    if reply is not None and not reply.deleted and is_final(reply):
+        return "reply", reply
+    return "nowhere", StoredMessage(0, 0, None, w.discord.bot)
+
+
+def message_of(w: BotWorld, outcome: StoredMessage, expected: str) -> str:
+    videos = {w.hh.video_bytes, *(t.script.video for t in w.hh.tasks.values() if t.script.video)}
+    if any(a.data in videos for a in outcome.attachments):
+        return FILE
+    if "/files/" in outcome.content:
+        return LINK
+    text = visible_text(outcome)
+    return expected if expected and expected in text else text
+
+
+async def run_bot_row(fw: FaultWorld, row: Row) -> Outcome:
+    w = fw.w
+    if row.arrange is not None:
+        await row.arrange(fw)
+    fw.handle = handle = await w.video(**row.video)
+    if row.during is not None:
+        await row.during(fw)
+    if row.expect.state == "none":
+        if row.expect.where == "private":
+            message = await w.private_answer(handle)
+        else:
+            message = NOT_EXIST if w.discord.original_message(handle.token) is None else "?"
+        jobs = await w.services.store.jobs_in_states(list(JobState))
+        ledger = tuple(e.kind for e in await w.services.store.ledger())
+        state = "none" if not jobs else jobs[0].state.value
+        return Outcome(state, row.expect.where, message, ledger, w.creates())
+
+    async def ended() -> tuple[Job, str, StoredMessage] | None:
+        job = await fw.job()
+        if not job.state.final:
+            return None
+        where, message = seen_outcome(w, handle, job)
+        return (job, where, message) if where != "nowhere" else None
+
+    job, where, outcome = await eventually(ended, timeout=15.0, what="the job's end to show")
+    ledger = tuple(e.kind for e in await w.services.store.ledger(job.id))
+    message = message_of(w, outcome, row.expect.message)
+    return Outcome(job.state.value, where, message, ledger, w.creates())
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+async def test_fault(tmp_path: Path, row: Row) -> None:
+    if row.core is not None:
+        assert await row.core(tmp_path) == row.expect
+        return
+    async with fault_world(tmp_path, row) as fw:
+        try:
+            observed = await run_bot_row(fw, row)
+        finally:
+            with contextlib.suppress(Exception):
+                await fw.lock.release()
+        assert observed == row.expect
+        assert ping_problems(fw.w.discord, ALICE_ID) == []
+        hh = fw.w.hh
+        unused = [*hh.create_faults, *hh.poll_faults, *hh.download_faults, *fw.w.discord.faults]
+        assert unused == [], "an injected fault never happened"
+
+
+def test_the_matrix_covers_every_kind_of_fault() -> None:
+    assert len({r.id for r in ROWS}) == len(ROWS)
+    assert {r.group for r in ROWS} == {
+        "create", "poll", "task", "download", "discord", "process", "database",
+    }  # fmt: skip
