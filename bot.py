@@ -22,7 +22,7 @@ from dotenv import load_dotenv
 
 from cogs.actions import JobActions
 from cogs.delivery import DiscordDelivery
-from cogs.ui.buttons import CancelButton, DeleteButton
+from cogs.ui.buttons import JobButton
 from cogs.ui.errors import HHTree
 from hh_bot.clock import Clock
 from hh_bot.config import ConfigError, Settings, load_settings
@@ -62,7 +62,7 @@ class HHBot(commands.Bot):
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(CancelButton, DeleteButton)
+        self.add_dynamic_items(JobButton)
         self.synced = await sync_commands(self, force=self.force_sync)
         await self.services.start_runner(self.delivery)
 
