@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import parse_qs, urlsplit
 
 from hh_bot.errors import HHError
 from hh_bot.jobs import Job, JobState
@@ -35,6 +36,16 @@ class VideoResult:
     url_expires_at: float
     file: Path | None  # the downloaded MP4, or None when it could not be fetched
     size: int | None
+
+
+LINK_LIFETIME = 24 * 3600.0
+
+
+def link_expiry(url: str, completed_at: float) -> float:
+    """When a signed result link stops working: its ``Expires`` parameter when it has a
+    readable one, else the API's documented 24 hours after completion."""
+    value = parse_qs(urlsplit(url).query).get("Expires", [""])[0]
+    return float(value) if value.isdigit() else completed_at + LINK_LIFETIME
 
 
 class Delivery(Protocol):

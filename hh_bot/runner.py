@@ -19,7 +19,7 @@ from typing import Protocol
 
 from hh_bot.api import CreateRequest, TaskState, TaskStatus
 from hh_bot.clock import Clock
-from hh_bot.delivery import Delivery, DeliveryError, ProgressView, VideoResult
+from hh_bot.delivery import Delivery, DeliveryError, ProgressView, VideoResult, link_expiry
 from hh_bot.errors import (
     DownloadError,
     HHError,
@@ -39,7 +39,6 @@ from hh_bot.store import Store
 
 log = logging.getLogger(__name__)
 
-LINK_LIFETIME = 24 * 3600.0
 HANDOVER_WAIT = 2.0  # real seconds a cancel waits for a job admitted a moment ago
 
 
@@ -350,7 +349,7 @@ class Runner:
             await self._show(job, force=True)
             result = VideoResult(
                 url=status.video_url,
-                url_expires_at=(job.completed_at or now) + LINK_LIFETIME,
+                url_expires_at=link_expiry(status.video_url, (job.completed_at or now)),
                 file=path if size is not None else None,
                 size=size,
             )

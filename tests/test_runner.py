@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hh_bot.delivery import link_expiry
 from hh_bot.errors import (
     AuthError,
     ModerationBlocked,
@@ -256,3 +257,9 @@ async def test_restart_while_submitting_fails_without_a_second_create(tmp_path: 
         ended = await finished(w, job.id)
         assert ended.state is JobState.FAILED and ended.error_kind == UnknownOutcome.__name__
         assert len(w.fake.creates()) == 1
+
+
+def test_link_expiry_comes_from_the_signed_url() -> None:
+    assert link_expiry("https://x/v.mp4?Expires=1700000000&Signature=a", 5.0) == 1700000000.0
+    assert link_expiry("https://x/v.mp4", 100.0) == 100.0 + 24 * 3600
+    assert link_expiry("https://x/v.mp4?Expires=soon", 100.0) == 100.0 + 24 * 3600

@@ -145,6 +145,10 @@ TASK_FAILED = {
 }
 TASK_FAILED_OTHER = "The video service failed to make this video ({detail}). Nothing was charged."
 EXPIRED = "The video took too long and was given up on. Nothing was charged."
+TASK_UNKNOWN = (
+    "The video service no longer knows this job (its record expired or was lost). "
+    "Nothing was charged; please start it again."
+)
 DOWNLOAD = (
     "The video was made but could not be fetched from the video service. Nothing was charged."
 )
@@ -189,7 +193,7 @@ def error_message(error: BaseException) -> str:
             template = TASK_FAILED.get(error.code or "", TASK_FAILED_OTHER)
             return template.format(detail=_short(error.message))
         case TaskExpired():
-            return EXPIRED
+            return EXPIRED if error.code == "deadline" else TASK_UNKNOWN
         case DownloadError():
             return DOWNLOAD
         case JobCanceled():
