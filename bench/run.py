@@ -1,0 +1,96 @@
+"""``make bench``: ours and the naive baseline, side by side, under one workload.
+
+    python -m bench.run                 # the full run (a few minutes), updates docs/performance.md
+    python -m bench.run --smoke --out /tmp/b --no-docs   # seconds; what tests/test_bench_smoke runs
+
+See ``bench.phases`` for the phases and docs/performance.md for the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.bots import BASELINE, FLOOR, OURS
+from bench.metrics import PhaseFigures
+from bench.phases import BenchConfig, ack_rounds, load_and_burst
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOCS = ROOT / "docs" / "performance.md"
+CHART = ROOT / "docs" / "performance-polls-vs-lag.png"
+
+SMOKE = BenchConfig(
+    factor=200.0,
+    users=4,
+    burst_users=3,
+    arrival_window=10.0,
+    video_mb=0.25,
+    users_per_channel=2,
+    ack_rounds=(("1", 1), ("50", 3), ("200", 6)),
+    ack_singles=3,
+    ack_fresh_process=False,
+)
+
+Figures = tuple[dict[str, list[float | None]], PhaseFigures, PhaseFigures]
+
+
+async def run_bench(cfg: BenchConfig, workdir: Path) -> dict[str, Any]:
+    started = time.monotonic()
+    figures: dict[str, Figures] = {}
+    for spec in (OURS, BASELINE):
+        print(
+            f"[{time.monotonic() - started:5.0f} s] {spec.name}: acknowledgement rounds", flush=True
+        )
+        acks = await ack_rounds(spec, cfg, workdir / spec.name)
+        print(f"[{time.monotonic() - started:5.0f} s] {spec.name}: load and burst", flush=True)
+        load, burst = await load_and_burst(spec, cfg, workdir / spec.name)
+        figures[spec.name] = (acks, load, burst)
+    print(f"[{time.monotonic() - started:5.0f} s] floor: acknowledgement rounds", flush=True)
+    floor = await ack_rounds(FLOOR, cfg, workdir / FLOOR.name)
+    return report.build(cfg, figures, floor, time.monotonic() - started)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--smoke", action="store_true", help="a few users, high compression")
+    p.add_argument("--factor", type=float, help="time compression (virtual ÷ real)")
+    p.add_argument("--users", type=int, help="load-phase users (the burst uses as many)")
+    p.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
+    p.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
+    p.add_argument("--workdir", type=Path, help="keep bot logs and databases here")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    cfg = SMOKE if args.smoke else BenchConfig()
+    if args.factor:
+        cfg = replace(cfg, factor=args.factor)
+    if args.users:
+        cfg = replace(cfg, users=args.users, burst_users=args.users)
+    with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        result = asyncio.run(run_bench(cfg, workdir))
+    latest = report.write_json(result, args.out)
+    print()
+    print(report.table(result))
+    print()
+    print(report.goals_table(result))
+    print(f"\nJSON: {latest}")
+    if not args.no_docs:
+        report.chart(result, CHART)
+        report.update_docs(result, DOCS, CHART.name)
+        print(f"docs: {DOCS.relative_to(ROOT)}, chart: {CHART.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
