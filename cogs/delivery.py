@@ -24,6 +24,7 @@ from typing import Any
 
 import discord
 
+from cogs.pacing import ChannelPacer
 from cogs.ui import strings as s
 from cogs.ui.buttons import job_view
 from cogs.ui.embeds import footer_marks, job_embed, shows_state
@@ -72,13 +73,16 @@ class DiscordDelivery:
         self._bot = bot
         self._clock = clock
         self._margin = token_margin
+        self._pacer = ChannelPacer(clock)
 
     # -- the core's interface ----------------------------------------------------------------
 
     async def show_progress(self, job: Job, view: ProgressView) -> None:
+        if not self._pacer.try_take(job.reply.channel_id):
+            raise DeliveryError("the channel's message budget is spent; skipping this edit")
         embed = job_embed(job, view)
         buttons = job_view(job.id, cancel=view.state is JobState.QUEUED)
-        await self._edit_reply(job, content=None, embed=embed, view=buttons)
+        await self._edit_reply(job, paced=True, content=None, embed=embed, view=buttons)
 
     async def deliver(self, job: Job, result: VideoResult) -> int | None:
         expires = s.relative(result.url_expires_at)
@@ -118,6 +122,7 @@ class DiscordDelivery:
                 return told.id
             attached = file(reply.interaction_upload_limit)
             for attempt in (attached, None) if attached is not None else (None,):
+                await self._pacer.take(reply.channel_id)
                 try:
                     message = await self._webhook(job).edit_message(
                         reply.message_id,
@@ -143,6 +148,7 @@ class DiscordDelivery:
             await self._edit_reply(job, content=None, embed=embed, view=None)
             return
         if self._token_valid(job) and job.reply.message_id is not None:
+            await self._pacer.take(job.reply.channel_id)
             try:
                 await self._webhook(job).edit_message(
                     job.reply.message_id, content=None, embed=embed, view=None, attachments=[]
@@ -243,7 +249,12 @@ class DiscordDelivery:
         return None
 
     async def _send(
-        self, job: Job, target: discord.abc.Messageable, notice: Notice, *, ref: bool
+        self,
+        job: Job,
+        target: discord.PartialMessageable | discord.DMChannel,
+        notice: Notice,
+        *,
+        ref: bool,
     ) -> discord.Message:
         reply = job.reply
         reference = None
@@ -260,14 +271,15 @@ class DiscordDelivery:
                 raise
         return await self._send_one(target, notice, None, reference, job)
 
-    @staticmethod
     async def _send_one(
-        target: discord.abc.Messageable,
+        self,
+        target: discord.PartialMessageable | discord.DMChannel,
         notice: Notice,
         attached: discord.File | None,
         reference: discord.MessageReference | None,
         job: Job,
     ) -> discord.Message:
+        await self._pacer.take(target.id)
         return await target.send(
             notice.text(attached is not None),
             embed=notice.embed,
@@ -292,12 +304,17 @@ class DiscordDelivery:
             job.reply.application_id, job.reply.interaction_token, client=self._bot
         )
 
-    async def _edit_reply(self, job: Job, *, token: bool = True, **fields: Any) -> bool:
+    async def _edit_reply(
+        self, job: Job, *, token: bool = True, paced: bool = False, **fields: Any
+    ) -> bool:
         """Edit the progress reply by token while it lives (unless ``token`` is False), else as
-        the bot's own message. Best effort: returns whether the edit went through."""
+        the bot's own message. Best effort: returns whether the edit went through. ``paced``
+        says a slot of the channel's budget was already taken for it."""
         reply = job.reply
         if reply.message_id is None:
             return False
+        if not paced:
+            await self._pacer.take(reply.channel_id)
         try:
             if token and self._token_valid(job):
                 try:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from hh_bot.api import CreateRequest, TaskState, TaskStatus
 from hh_bot.clock import Clock
-from hh_bot.delivery import Delivery, DeliveryError, ProgressView, VideoResult, link_expiry
+from hh_bot.delivery import Delivery, VideoResult, link_expiry
 from hh_bot.errors import (
     DownloadError,
     HHError,
@@ -34,7 +34,7 @@ from hh_bot.fairqueue import fair_order, next_to_start
 from hh_bot.jobs import Job, JobState
 from hh_bot.notices import Endings
 from hh_bot.polling import PollPlanner
-from hh_bot.progress import ProgressGate
+from hh_bot.progress import ProgressPainter
 from hh_bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class RunnerConfig:
     poll_deadline: float = 1200.0
     progress_interval: float = 5.0
     max_video_bytes: int = 200 * 1024 * 1024
-    download_slots: int = 4
+    transfer_slots: int = 4
 
 
 class Runner:
@@ -77,7 +77,7 @@ class Runner:
         self._planner = planner
         self._config = config
         self._tmp_dir = tmp_dir
-        self._gate = ProgressGate(clock, config.progress_interval)
+        self._progress = ProgressPainter(delivery, clock, planner, config.progress_interval)
         self._endings = Endings(store, delivery, clock)
         self._wake = asyncio.Event()
         self._handed_over = asyncio.Condition()
@@ -88,7 +88,7 @@ class Runner:
         self._last_served: dict[int, float] = {}
         self._positions: dict[str, int] = {}
         self._painter: asyncio.Task[None] | None = None
-        self._downloads = asyncio.Semaphore(config.download_slots)
+        self._transfers = asyncio.Semaphore(config.transfer_slots)
         self._dispatcher: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
 
@@ -203,19 +203,8 @@ class Runner:
         order = fair_order(list(self._queued.values()), self._last_served)
         self._positions = {job.id: i for i, job in enumerate(order, start=1)}
         if self._painter is None or self._painter.done():
-            self._painter = asyncio.create_task(self._paint_positions(), name="hh-positions")
-
-    async def _paint_positions(self) -> None:
-        """Show each queued job's position on its reply, apart from the dispatcher, so that
-        slow or rate-limited edits never hold up starting jobs. Unchanged views are skipped
-        by the progress gate; positions that moved meanwhile are painted in the next round."""
-        painted: dict[str, int] = {}
-        while painted != self._positions:
-            painted = dict(self._positions)
-            for job_id, position in painted.items():
-                job = self._queued.get(job_id)
-                if job is not None and self._positions.get(job_id) == position:
-                    await self._show(job, queue_position=position, force=True)
+            paint = self._progress.paint_queue(lambda: self._positions, lambda: self._queued)
+            self._painter = asyncio.create_task(paint, name="hh-positions")
 
     def _spawn(self, job: Job, coro: object) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro, name=f"hh-job-{job.id}")  # type: ignore[arg-type]
@@ -224,7 +213,7 @@ class Runner:
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(job.id, None)
             self._active.pop(job.id, None)
-            self._gate.forget(job.id)
+            self._progress.forget(job.id)
             self._wake.set()
             if not finished.cancelled() and finished.exception() is not None:
                 # e.g. the database stayed locked: the job resumes on the next start
@@ -250,7 +239,7 @@ class Runner:
         job = job.advance(JobState.RUNNING, now, task_id=task_id, submitted_at=now)
         await self._store.save(job)
         self._active[job.id] = job
-        await self._show(job, force=True)
+        await self._progress.show(job, force=True)
         await self._finish(job)
 
     @staticmethod
@@ -328,7 +317,7 @@ class Runner:
                 raise TaskExpired("task unknown or expired", code="expired")
             if status.progress != job.progress:
                 job = job.with_changes(self._clock.now(), progress=status.progress)
-                await self._show(job)
+                await self._progress.show(job)
 
     async def _fetch_and_deliver(self, job: Job, status: TaskStatus) -> Job:
         assert status.video_url is not None
@@ -342,11 +331,23 @@ class Runner:
         )
         await self._store.save(job)
         path = self._tmp_dir / f"{job.id}.mp4"
+        # One transfer slot covers both directions, which bounds memory and bandwidth.
+        async with self._transfers:
+            job, message_id = await self._transfer(job, status, path, now)
+        job = job.advance(JobState.DONE, self._clock.now(), result_message_id=message_id)
+        await self._store.save(job)
+        return job
+
+    async def _transfer(
+        self, job: Job, status: TaskStatus, path: Path, now: float
+    ) -> tuple[Job, int | None]:
+        """Download the video, then hand it over; no progress edit in between, since the
+        delivery's own edit follows at once (two edits in a moment only invite 429s)."""
+        assert status.video_url is not None
         try:
             size = await self._download(job, status.video_url, path)
             job = job.advance(JobState.DELIVERING, self._clock.now())
             await self._store.save(job)
-            await self._show(job, force=True)
             result = VideoResult(
                 url=status.video_url,
                 url_expires_at=link_expiry(status.video_url, (job.completed_at or now)),
@@ -355,38 +356,19 @@ class Runner:
             )
             message_id = await self._delivery.deliver(job, result)
         finally:
-            path.unlink(missing_ok=True)
-        job = job.advance(JobState.DONE, self._clock.now(), result_message_id=message_id)
-        await self._store.save(job)
-        return job
+            path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local unlink doesn't block
+        return job, message_id
 
     async def _download(self, job: Job, url: str, path: Path) -> int | None:
         """The file's size, or None when only the link can be delivered (e.g. too large)."""
-        async with self._downloads:
-            try:
-                return await self._api.download(url, path, max_bytes=self._config.max_video_bytes)
-            except DownloadError as error:
-                if error.status is None:
-                    log.info("job %s: video not downloadable (%s), sending link", job.id, error)
-                    return None
-                raise
+        try:
+            return await self._api.download(url, path, max_bytes=self._config.max_video_bytes)
+        except DownloadError as error:
+            if error.status is None:
+                log.info("job %s: video not downloadable (%s), sending link", job.id, error)
+                return None
+            raise
 
     async def _end(self, job: Job, error: HHError) -> None:
         """End the job without a video: stored final first, then its owner is told."""
         await self._endings.tell(await self._endings.end(job, error), error)
-
-    async def _show(
-        self, job: Job, *, queue_position: int | None = None, force: bool = False
-    ) -> None:
-        eta = None
-        if job.state is JobState.RUNNING and job.submitted_at is not None:
-            eta = job.submitted_at + self._planner.expected(
-                job.params.resolution, job.params.duration
-            )
-        view = ProgressView(job.state, job.progress, queue_position, eta)
-        if not self._gate.should_show(job.id, view, force=force):
-            return
-        try:
-            await self._delivery.show_progress(job, view)
-        except DeliveryError:
-            log.info("job %s: progress update not shown", job.id)
