@@ -8,7 +8,8 @@ API's JSON body, a 2xx without a task id — raises ``UnknownOutcome`` and is ne
 
 Timeouts are real seconds (aiohttp's), all waits between retries go through the clock. The API
 key only ever travels in the create/poll ``Authorization`` header: it is scrubbed from every
-error text and never sent to the download host.
+error text and never sent to the download host. Reading an answer and choosing its typed error
+is ``hh_bot.api_answers``'s part.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,19 +26,16 @@ from urllib.parse import quote
 import aiohttp
 import yarl
 
-from hh_bot.clock import Clock, SystemClock
-from hh_bot.errors import (
-    ApiError,
-    AuthError,
-    DownloadError,
-    ModerationBlocked,
-    OutOfBalance,
-    RejectedInput,
-    Throttled,
-    UnknownOutcome,
-    UpstreamError,
+from hh_bot.api_answers import (
+    Answer,
+    AnswerReader,
+    download_refusal,
+    read_answer,
+    task_id_from,
 )
-from hh_bot.retry import create_backoff, is_balance_message, parse_retry_after
+from hh_bot.clock import Clock, SystemClock
+from hh_bot.errors import ApiError, DownloadError, Throttled, UnknownOutcome, UpstreamError
+from hh_bot.retry import create_backoff
 from hh_bot.task_status import TaskState, TaskStatus, parse_task_status
 
 __all__ = ["CREATE_PATH", "CreateRequest", "HappyHorseClient", "TaskState", "TaskStatus"]
@@ -49,12 +45,7 @@ log = logging.getLogger(__name__)
 CREATE_PATH = "/wan/api/v1/services/aigc/video-generation/video-synthesis"
 POLL_PATH = "/v1/tasks/"
 DEFAULT_MODEL = "happyhorse-1.0-r2v"
-RETRY_AFTER_CAP = 60.0
-_MAX_JSON_BYTES = 1 << 20
 _WRITE_BUFFER = 1 << 20
-_MAX_TEXT = 300
-_SIGNATURE = re.compile(r"(Signature=)[^&\s]+", re.IGNORECASE)
-_XML_CODE = re.compile(rb"<Code>\s*([\w.]+)\s*</Code>")
 
 
 @dataclass(frozen=True)
@@ -67,14 +58,6 @@ class CreateRequest:
     watermark: bool
     prompt_extend: bool | None = None
     seed: int | None = None
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    retry_after: str | None
-    body: object
-    raw: bytes
 
 
 class _NotSent(Exception):
@@ -111,6 +94,7 @@ class HappyHorseClient:
         self._key = key
         self._model = model
         self._clock: Clock = clock or SystemClock()
+        self._answers = AnswerReader(key, self._clock)
         self._create_timeout = self._poll_timeout = self._download_timeout = aiohttp.ClientTimeout()
         self.set_timeouts(create=create_timeout, poll=poll_timeout, download=download_timeout)
 
@@ -190,8 +174,8 @@ class HappyHorseClient:
                 ) from None
             else:
                 if 200 <= answer.status < 300:
-                    return self._task_id_from(answer)
-                failure, retryable = self._create_failure(answer)
+                    return task_id_from(answer)
+                failure, retryable = self._answers.create_failure(answer)
                 if not retryable:
                     raise failure
                 if isinstance(failure, Throttled):
@@ -203,49 +187,6 @@ class HappyHorseClient:
                 delay = retry_after
             log.warning("create attempt %d failed (%s); retrying in %.1fs", attempt, failure, delay)
             await self._clock.sleep(delay)
-
-    def _task_id_from(self, answer: _Answer) -> str:
-        body = answer.body if isinstance(answer.body, Mapping) else {}
-        output = body.get("output")
-        task_id = output.get("task_id") if isinstance(output, Mapping) else None
-        task_id = task_id if _is_id(task_id) else body.get("task_id")
-        if not _is_id(task_id):
-            raise UnknownOutcome(
-                f"create answered HTTP {answer.status} without a task id; a task may exist",
-                status=answer.status,
-            )
-        return str(task_id).strip()
-
-    def _create_failure(self, answer: _Answer) -> tuple[ApiError, bool]:
-        """The error for a non-2xx create answer, and whether repeating the create is safe."""
-        status = answer.status
-        text, code, message = self._refusal("create", answer)
-        if status == 400 and _is_moderation(code, message):
-            return ModerationBlocked(text, status=status, code=code), False
-        if status in (400, 413, 422):
-            return RejectedInput(text, status=status, code=code), False
-        if status == 401:
-            return AuthError(text, status=status, code=code), False
-        if status == 403:
-            if _is_moderation(code, message):
-                return ModerationBlocked(text, status=status, code=code), False
-            return AuthError(text, status=status, code=code), False
-        if status == 429:
-            balance_text = (message or "") + " " + (code or "")
-            if code and code.casefold().startswith("throttl"):
-                balance_text = message or ""
-            if is_balance_message(balance_text):
-                return OutOfBalance(text, status=status, code=code), False
-            return self._throttled(text, code, answer), True
-        if status >= 500:
-            if status in (502, 504) or not isinstance(answer.body, Mapping):
-                return UnknownOutcome(
-                    text + " (a proxy error: a task may exist)", status=status, code=code
-                ), False
-            if (code or "").startswith("InvalidParameter") or "parse" in (message or "").lower():
-                return RejectedInput(text, status=status, code=code), False
-            return UpstreamError(text, status=status, code=code, task_may_exist=False), True
-        return UpstreamError(text, status=status, code=code, task_may_exist=False), False
 
     # -- poll -----------------------------------------------------------------------------
 
@@ -268,21 +209,16 @@ class HappyHorseClient:
             answer = await self._send("GET", url, headers, self._poll_timeout, None)
         except (_NotSent, _Lost) as exc:
             raise UpstreamError(f"poll failed: {exc}", task_may_exist=True) from None
-        status = answer.status
-        if status in (401, 403) or status == 429 or status >= 500:
-            text, code, _ = self._refusal("poll", answer)
-            if status == 429:
-                raise self._throttled(text, code, answer)
-            if status >= 500:
-                raise UpstreamError(text, status=status, code=code, task_may_exist=True)
-            raise AuthError(text, status=status, code=code)
+        failure = self._answers.poll_failure(answer)
+        if failure is not None:
+            raise failure
         if answer.body is None:
             raise UpstreamError(
-                f"poll answered HTTP {status} with an unreadable body",
-                status=status,
+                f"poll answered HTTP {answer.status} with an unreadable body",
+                status=answer.status,
                 task_may_exist=True,
             )
-        return parse_task_status(task_id, status, answer.body)
+        return parse_task_status(task_id, answer.status, answer.body)
 
     # -- download -------------------------------------------------------------------------
 
@@ -316,14 +252,7 @@ class HappyHorseClient:
                 auto_decompress=False,
             ) as resp:
                 if resp.status != 200:
-                    excerpt = await resp.content.read(4096)
-                    found = _XML_CODE.search(excerpt)
-                    code = f" {found.group(1).decode()}" if found else ""
-                    raise DownloadError(
-                        f"the video link was refused (HTTP {resp.status}{code}); "
-                        "it may have expired",
-                        status=resp.status,
-                    )
+                    raise download_refusal(resp.status, await resp.content.read(4096))
                 declared = resp.content_length
                 if declared is not None and declared > max_bytes:
                     raise DownloadError(f"the video is too large ({declared} > {max_bytes} bytes)")
@@ -331,7 +260,9 @@ class HappyHorseClient:
         except aiohttp.ClientPayloadError as exc:
             raise DownloadError(f"the video download was cut short ({exc})") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DownloadError(f"the video download failed ({self._describe(exc)})") from None
+            raise DownloadError(
+                f"the video download failed ({self._answers.describe(exc)})"
+            ) from None
         if declared is not None and written != declared:
             raise DownloadError(f"the video download was cut short ({written}/{declared} bytes)")
         if written == 0:
@@ -347,7 +278,7 @@ class HappyHorseClient:
         headers: Mapping[str, str],
         limits: aiohttp.ClientTimeout,
         data: bytes | None,
-    ) -> _Answer:
+    ) -> Answer:
         try:
             async with self._session.request(
                 method,
@@ -358,82 +289,11 @@ class HappyHorseClient:
                 allow_redirects=False,
                 auto_decompress=False,
             ) as resp:
-                raw = await _read_limited(resp.content, _MAX_JSON_BYTES)
-                return _Answer(resp.status, resp.headers.get("Retry-After"), _decode(raw), raw)
+                return await read_answer(resp)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise _NotSent(self._describe(exc)) from None
+            raise _NotSent(self._answers.describe(exc)) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _Lost(self._describe(exc)) from None
-
-    def _refusal(self, what: str, answer: _Answer) -> tuple[str, str | None, str | None]:
-        """(scrubbed error text, code, message) for a non-2xx answer."""
-        code, message = self._error_info(answer)
-        text = f"{what} refused: HTTP {answer.status}" + (f" {code}" if code else "")
-        return text + (f": {message}" if message else ""), code, message
-
-    def _throttled(self, text: str, code: str | None, answer: _Answer) -> Throttled:
-        wait = parse_retry_after(answer.retry_after, cap=RETRY_AFTER_CAP, now=self._clock.now())
-        return Throttled(text, retry_after=wait, code=code or "Throttling")
-
-    def _error_info(self, answer: _Answer) -> tuple[str | None, str | None]:
-        body = answer.body
-        code: object = None
-        message: object = None
-        if isinstance(body, Mapping):
-            code, message = body.get("code"), body.get("message")
-            error = body.get("error")
-            if isinstance(error, Mapping):
-                code = code or error.get("code") or error.get("type")
-                message = message or error.get("message")
-            elif isinstance(error, str):
-                message = message or error
-        elif answer.raw:
-            message = answer.raw[:200].decode("utf-8", "replace").strip()
-        return (
-            self._scrub(str(code)) if code not in (None, "") else None,
-            self._scrub(str(message)) if message not in (None, "") else None,
-        )
-
-    def _describe(self, exc: BaseException) -> str:
-        detail = str(exc)
-        return self._scrub(f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)
-
-    def _scrub(self, text: str) -> str:
-        text = _SIGNATURE.sub(r"\1***", text.replace(self._key, "***"))
-        return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
-
-
-def _is_id(value: object) -> bool:
-    return (isinstance(value, str) and bool(value.strip())) or (
-        isinstance(value, int) and not isinstance(value, bool)
-    )
-
-
-def _is_moderation(code: str | None, message: str | None) -> bool:
-    text = f"{code or ''} {message or ''}".casefold()
-    return any(m in text for m in ("datainspection", "inappropriate", "moderation"))
-
-
-async def _read_limited(stream: aiohttp.StreamReader, limit: int) -> bytes:
-    buf = bytearray()
-    async for chunk in stream.iter_chunked(65536):
-        buf += chunk
-        if len(buf) > limit:
-            break
-    return bytes(buf)
-
-
-def _decode(raw: bytes) -> object:
-    """JSON from a body that may be plain even when labelled gzip, or gzip despite identity."""
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, _MAX_JSON_BYTES)
-        except zlib.error:
-            return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
+            raise _Lost(self._answers.describe(exc)) from None
 
 
 async def _write_stream(

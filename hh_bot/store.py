@@ -2,8 +2,9 @@
 
 The store is the source of truth: jobs are written before they are submitted, and a job's state
 change and its ledger entry are written in one transaction, so no crash can leave a reservation
-without its job or settle one twice. Admin policy (limits, grants, bans, channels, defaults)
-lives here too; the rules that read it live in ``quota.py``.
+without its job or settle one twice (``store_tx.py``; a job's row is ``job_rows.py``). Admin
+policy (limits, grants, bans, channels, defaults) lives here too; the rules that read it live in
+``quota.py``.
 """
 
 from __future__ import annotations
@@ -21,19 +22,17 @@ from typing import Any
 
 import aiosqlite
 
-from hh_bot.jobs import FINAL_STATES, Job, JobParams, JobState, ReplyTarget
+from hh_bot.job_rows import JOB_COLUMNS, row_to_job
+from hh_bot.jobs import FINAL_STATES, Job, JobState
 from hh_bot.migrations import MIGRATIONS
+from hh_bot.store_tx import Tx, scalar, settlement
+
+__all__ = ["LOCK_PATIENCE", "UNFINISHED", "LedgerEntry", "Store", "Tx", "UsageRow", "settlement"]
 
 log = logging.getLogger(__name__)
 
 UNFINISHED = tuple(s.value for s in JobState if s not in FINAL_STATES)
 LOCK_PATIENCE = 30.0  # seconds a job's state change waits for another writer's lock
-
-_JOB_COLUMNS = (
-    "id, user_id, guild_id, state, params, reply, cost, charge, created_at, updated_at, "
-    "task_id, progress, submitted_at, completed_at, finished_at, result_url, "
-    "result_message_id, error_kind, error_detail"
-)
 
 
 @dataclass(frozen=True)
@@ -54,138 +53,9 @@ class UsageRow:
     reserved: int
 
 
-def _row_to_job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
-    return Job(
-        id=row[0],
-        user_id=row[1],
-        guild_id=row[2],
-        state=JobState(row[3]),
-        params=JobParams.from_json(json.loads(row[4])),
-        reply=ReplyTarget.from_json(json.loads(row[5])),
-        cost=row[6],
-        created_at=row[8],
-        updated_at=row[9],
-        task_id=row[10],
-        progress=row[11],
-        submitted_at=row[12],
-        completed_at=row[13],
-        finished_at=row[14],
-        result_url=row[15],
-        result_message_id=row[16],
-        error_kind=row[17],
-        error_detail=row[18],
-    )
-
-
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text
-
-
-def settlement(job: Job) -> str | None:
-    """How a final job settles its reservation: done is charged, anything else released."""
-    if not job.state.final:
-        return None
-    return "commit" if job.state is JobState.DONE else "release"
-
-
-class Tx:
-    """Operations inside one write transaction (see ``Store.transaction``)."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
-
-    async def scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        async with self.db.execute(sql, args) as cur:
-            row = await cur.fetchone()
-        return None if row is None else row[0]
-
-    async def spent(
-        self, *, since: float, user_id: int | None = None, guild_id: int | None = None
-    ) -> int:
-        """Reserved plus committed cost of jobs created since ``since`` (released excluded).
-
-        Per-user limits are per server: pass both ids to count one member on one server.
-        """
-        where, args = ["charge IN ('reserved', 'committed')", "created_at >= ?"], [since]
-        if user_id is not None:
-            where.append("user_id = ?")
-            args.append(user_id)
-        if guild_id is not None:
-            where.append("guild_id = ?")
-            args.append(guild_id)
-        total = await self.scalar(
-            f"SELECT COALESCE(SUM(cost), 0) FROM jobs WHERE {' AND '.join(where)}", args
-        )
-        return int(total)
-
-    async def count_jobs(self, user_id: int, states: Iterable[str]) -> int:
-        states = tuple(states)
-        marks = ",".join("?" * len(states))
-        sql = f"SELECT COUNT(*) FROM jobs WHERE user_id = ? AND state IN ({marks})"
-        return int(await self.scalar(sql, (user_id, *states)))
-
-    async def last_created_at(self, user_id: int) -> float | None:
-        sql = "SELECT MAX(created_at) FROM jobs WHERE user_id = ? AND charge != 'released'"
-        value = await self.scalar(sql, (user_id,))
-        return None if value is None else float(value)
-
-    async def insert_job(self, job: Job) -> None:
-        await self.db.execute(
-            f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({','.join('?' * 19)})",
-            _job_values(job, "reserved"),
-        )
-        await self._ledger(job, "reserve")
-
-    async def update_job(self, job: Job) -> None:
-        outcome = settlement(job)
-        row = await self.scalar("SELECT charge FROM jobs WHERE id = ?", (job.id,))
-        charge = row
-        if outcome is not None and row == "reserved":
-            charge = "committed" if outcome == "commit" else "released"
-            await self._ledger(job, outcome)
-        values = _job_values(job, charge)
-        assignments = ", ".join(f"{c.strip()} = ?" for c in _JOB_COLUMNS.split(",")[1:])
-        await self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values[1:], job.id))
-
-    async def _ledger(self, job: Job, kind: str) -> None:
-        await self.db.execute(
-            "INSERT INTO ledger (job_id, user_id, guild_id, kind, amount, at, prompt)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                job.id,
-                job.user_id,
-                job.guild_id,
-                kind,
-                job.cost,
-                job.updated_at or job.created_at,
-                job.params.prompt[:200],
-            ),
-        )
-
-
-def _job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
-    return (
-        job.id,
-        job.user_id,
-        job.guild_id,
-        job.state.value,
-        json.dumps(job.params.to_json()),
-        json.dumps(job.reply.to_json()),
-        job.cost,
-        charge,
-        job.created_at,
-        job.updated_at,
-        job.task_id,
-        job.progress,
-        job.submitted_at,
-        job.completed_at,
-        job.finished_at,
-        job.result_url,
-        job.result_message_id,
-        job.error_kind,
-        job.error_detail,
-    )
 
 
 class Store:
@@ -200,17 +70,26 @@ class Store:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path) -> Store:
+    async def open(cls, path: str | Path, *, busy_timeout: float = 5.0) -> Store:
+        """Open (creating it and its folder if need be) and migrate the database at ``path``.
+
+        ``busy_timeout``: seconds SQLite waits for another writer's lock before a statement
+        fails with "database is locked" (see ``set_busy_timeout``).
+        """
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(str(path), isolation_level=None)
         await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA busy_timeout=5000")
+        store = cls(db)
+        await store.set_busy_timeout(busy_timeout)
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
-        store = cls(db)
         await store._migrate()
         return store
+
+    async def set_busy_timeout(self, seconds: float) -> None:
+        """Change how long a statement waits for another writer's lock, from now on."""
+        await self._db.execute(f"PRAGMA busy_timeout={round(seconds * 1000)}")
 
     async def close(self) -> None:
         await self._db.close()
@@ -262,15 +141,13 @@ class Store:
             delay = min(delay * 2, 1.0)
 
     async def _scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        async with self._db.execute(sql, args) as cur:
-            row = await cur.fetchone()
-        return None if row is None else row[0]
+        return await scalar(self._db, sql, args)
 
     async def _jobs(self, where: str, args: Sequence[Any] = (), tail: str = "") -> list[Job]:
-        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {where} {tail}"
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE {where} {tail}"
         async with self._db.execute(sql, args) as cur:
             rows = await cur.fetchall()
-        return [_row_to_job(r) for r in rows]
+        return [row_to_job(r) for r in rows]
 
     # -- jobs --------------------------------------------------------------------------------
 
@@ -300,12 +177,12 @@ class Store:
 
     async def pending_notices(self) -> list[tuple[Job, dict[str, Any]]]:
         sql = (
-            f"SELECT {_JOB_COLUMNS}, notices.error FROM jobs"
+            f"SELECT {JOB_COLUMNS}, notices.error FROM jobs"
             " JOIN notices ON notices.job_id = jobs.id ORDER BY notices.at, jobs.id"
         )
         async with self._db.execute(sql) as cur:
             rows = await cur.fetchall()
-        return [(_row_to_job(r), json.loads(r[-1])) for r in rows]
+        return [(row_to_job(r), json.loads(r[-1])) for r in rows]
 
     async def get_job(self, job_id: str) -> Job | None:
         jobs = await self._jobs("id = ?", (job_id,))

@@ -119,7 +119,7 @@ class FaultWorld:
     async def busy_timeout(self, milliseconds: int) -> None:
         """Shorten the store's SQLite busy_timeout (5 s in production) so a lock that outlasts
         it takes a fraction of a second in a test."""
-        await self.w.services.store._db.execute(f"PRAGMA busy_timeout={milliseconds}")
+        await self.w.services.store.set_busy_timeout(milliseconds / 1000)
 
 
 Hook = Callable[[FaultWorld], Awaitable[None]]

@@ -44,7 +44,6 @@ MENU = s.MAKE_VIDEO_MENU
 # policy slip would show up as a recorded request rather than as a harmless DNS failure.
 POLICY: dict[str, list[str]] = {
     **POLICY_TABLE,
-    "mixed.example.com": ["93.184.216.34", "10.0.0.2"],
     "rebind.example.com": ["127.0.0.1"],
     "mapped.example.com": ["::ffff:10.0.0.1"],
     "metadata.example.com": ["169.254.169.254"],

@@ -1,199 +1,69 @@
-"""Reference-image validation against a local HTTPS server (trustme certificates).
+"""Reference-image validation against a local HTTPS server (``tests.fakes.images``).
 
-Recipe for probing a local server: names like ``img.example.com`` are "public" to the
-checker's policy resolver (a StaticResolver mapping them to public IPs), while the test session's
-connector maps the same names to 127.0.0.1 and trusts the trustme CA. No real DNS is used.
+The image host's names are "public" (or private) to the checker's policy resolver (a
+StaticResolver over ``POLICY_TABLE``), while the test session's connector maps the same names to
+127.0.0.1 and trusts the trustme CA. No real DNS is used.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import cast
 
 import aiohttp
 import pytest
-import trustme
 
 from hh_bot.errors import BadInput, BadReference
-from hh_bot.netpolicy import AiohttpResolver, StaticResolver
+from hh_bot.netpolicy import StaticResolver
 from hh_bot.references import AttachmentMeta, Reference, ReferenceChecker, parse_url_list
-
-FAKE_NAMES = (
-    "img.example.com",
-    "other.example.org",
-    "private.example.com",
-    "mixed.example.com",
-    "rebind.example.com",
+from tests.fakes.images import (
+    MIXED_IMAGES,
+    OTHER_IMAGES,
+    POLICY_TABLE,
+    PUBLIC_IMAGES,
+    ImageServer,
+    MiB,
+    Reply,
+    Seen,
+    fixed,
+    image,
+    image_host,
+    local_session,
 )
-POLICY_TABLE = {
-    "img.example.com": ["93.184.216.34"],
-    "other.example.org": ["198.41.0.4", "2001:503:ba3e::2:30"],
-    "private.example.com": ["10.1.2.3"],
-    "mixed.example.com": ["93.184.216.34", "10.0.0.2"],
-}
-MiB = 1024 * 1024
-
-
-# --- a scriptable HTTPS server that records every connection and request ------------------
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    delay: float = 0.0
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-
-
-Route = Callable[[Seen], Reply | Awaitable[Reply]]
-
-
-class ProbeServer:
-    def __init__(self) -> None:
-        self.connections = 0
-        self.requests: list[Seen] = []
-        self.routes: dict[str, Route] = {}
-        self.port = 0
-        self._server: asyncio.Server | None = None
-
-    async def start(self, context: ssl.SSLContext) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=context)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
-            writer.close()
-            return
-        line, *rest = head.split("\r\n")
-        method, target, _ = line.split(" ", 2)
-        headers = {}
-        for item in rest:
-            if ":" in item:
-                name, value = item.split(":", 1)
-                headers[name.strip().lower()] = value.strip()
-        seen = Seen(method, target.split("?", 1)[0], headers)
-        self.requests.append(seen)
-        route = self.routes.get(seen.path)
-        reply = route(seen) if route else Reply(404)
-        if not isinstance(reply, Reply):
-            reply = await reply
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
-        out = dict(reply.headers)
-        if "Transfer-Encoding" not in out:
-            out.setdefault("Content-Length", str(len(reply.body)))
-        out["Connection"] = "close"
-        lines = [f"HTTP/1.1 {reply.status} X"] + [f"{k}: {v}" for k, v in out.items()]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        if method != "HEAD":
-            writer.write(reply.body)
-        try:
-            await writer.drain()
-            writer.close()
-            await writer.wait_closed()
-        except (ConnectionError, ssl.SSLError):
-            pass
-
-    def url(self, path: str, host: str = "img.example.com") -> str:
-        return f"https://{host}:{self.port}{path}"
-
-
-def image(ctype: str = "image/png", size: int = 5000) -> Route:
-    def route(seen: Seen) -> Reply:
-        if seen.method == "GET" and "range" in seen.headers:
-            return Reply(
-                206,
-                {"Content-Type": ctype, "Content-Range": f"bytes 0-1023/{size}"},
-                b"\0" * 1024,
-            )
-        return Reply(200, {"Content-Type": ctype, "Content-Length": str(size)})
-
-    return route
-
-
-def fixed(status: int, **headers: str) -> Route:
-    return lambda seen: Reply(status, {k.replace("_", "-"): v for k, v in headers.items()})
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def tls(ca: trustme.CA) -> Iterator[tuple[ssl.SSLContext, ssl.SSLContext]]:
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*FAKE_NAMES).configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-    yield server_ctx, client_ctx
 
 
 @pytest.fixture
-async def server(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> AsyncIterator[ProbeServer]:
-    srv = ProbeServer()
-    await srv.start(tls[0])
+async def server() -> AsyncIterator[ImageServer]:
+    """``image_host``'s routes and more bad answers and redirects."""
+    async with image_host() as srv:
 
-    def base(host: str) -> str:
-        return f"https://{host}:{srv.port}"
+        def base(host: str) -> str:
+            return srv.url("", host)
 
-    srv.routes.update(
-        {
-            "/ok.png": image(),
-            "/ok.jpg": image("image/jpeg", 300_000),
-            "/ok.webp": image("image/webp; charset=binary", 2 * MiB),
-            "/nohead.png": lambda s: Reply(405) if s.method == "HEAD" else image()(s),
-            "/page.html": fixed(200, Content_Type="text/html; charset=utf-8"),
-            "/big.png": fixed(200, Content_Type="image/png", Content_Length=str(20 * MiB)),
-            "/empty.png": fixed(200, Content_Type="image/png"),
-            "/notype.png": fixed(200),
-            "/missing.png": fixed(404),
-            "/to-private": fixed(302, Location=base("private.example.com") + "/ok.png"),
-            "/to-mixed": fixed(302, Location=base("mixed.example.com") + "/ok.png"),
-            "/to-http": fixed(302, Location="http://other.example.org/x.png?Signature=S3CRET"),
-            "/to-loopback": fixed(301, Location="https://127.0.0.1:1/x.png"),
-            "/to-userinfo": fixed(302, Location="https://u:hunter2@other.example.org/x.png"),
-            "/to-nowhere": fixed(302),
-            "/to-other": fixed(301, Location=base("other.example.org") + "/ok.png"),
-            "/relative": fixed(307, Location="/ok.jpg"),
-            "/cookie": fixed(302, Location="/ok.png", Set_Cookie="session=abc; Path=/"),
-            "/loop": fixed(302, Location="/loop"),
-        }
-    )
-    yield srv
-    await srv.stop()
-
-
-def local_session(client_ctx: ssl.SSLContext) -> aiohttp.ClientSession:
-    """A session whose connector sends every fake name to 127.0.0.1 and trusts the test CA."""
-    table = {name: ["127.0.0.1"] for name in FAKE_NAMES}
-    connector = aiohttp.TCPConnector(
-        ssl=client_ctx, resolver=AiohttpResolver(StaticResolver(table))
-    )
-    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        srv.routes.update(
+            {
+                "/typed.webp": image("image/webp; charset=binary", 2 * MiB),
+                "/nohead.png": lambda s: Reply(405) if s.method == "HEAD" else image()(s),
+                "/empty.png": fixed(200, Content_Type="image/png"),
+                "/notype.png": fixed(200),
+                "/to-mixed": fixed(302, Location=base(MIXED_IMAGES) + "/ok.png"),
+                "/to-http": fixed(302, Location=f"http://{OTHER_IMAGES}/x.png?Signature=S3CRET"),
+                "/to-loopback": fixed(301, Location="https://127.0.0.1:1/x.png"),
+                "/to-userinfo": fixed(302, Location=f"https://u:hunter2@{OTHER_IMAGES}/x.png"),
+                "/to-nowhere": fixed(302),
+                "/relative": fixed(307, Location="/ok.jpg"),
+                "/cookie": fixed(302, Location="/ok.png", Set_Cookie="session=abc; Path=/"),
+                "/loop": fixed(302, Location="/loop"),
+            }
+        )
+        yield srv
 
 
 @pytest.fixture
-async def checker(
-    tls: tuple[ssl.SSLContext, ssl.SSLContext],
-) -> AsyncIterator[ReferenceChecker]:
-    session = local_session(tls[1])
+async def checker() -> AsyncIterator[ReferenceChecker]:
+    session = local_session()
     checker = ReferenceChecker(session, resolver=StaticResolver(POLICY_TABLE), probe_timeout=2.0)
     yield checker
     await checker.close()
@@ -237,17 +107,19 @@ def A(keyword: str, **changes: object) -> Bad:
 
 BAD = {
     # schemes
-    "http": L("http://img.example.com:{port}/ok.png", "only https links are accepted (got http)"),
-    "ftp": L("ftp://img.example.com/ok.png", "(got ftp)"),
+    "http": L(
+        "http://images.example.com:{port}/ok.png", "only https links are accepted (got http)"
+    ),
+    "ftp": L("ftp://images.example.com/ok.png", "(got ftp)"),
     "file": L("file:///etc/passwd", "(got file)"),
     "data": L("data:image/png;base64,iVBORw0KGgo=", "(got data)"),
     "javascript": L("javascript:alert(1)", "(got javascript)"),
-    "gopher": L("gopher://img.example.com:{port}/ok.png", "(got gopher)"),
-    "no-scheme": L("img.example.com/ok.png", "must start with https://"),
+    "gopher": L("gopher://images.example.com:{port}/ok.png", "(got gopher)"),
+    "no-scheme": L("images.example.com/ok.png", "must start with https://"),
     "garbage": L("https://[::1/x.png", "not a valid link"),
     # user-info
-    "userinfo": L("https://user:hunter2@img.example.com:{port}/ok.png", "user name or password"),
-    "userinfo-empty": L("https://@img.example.com:{port}/ok.png", "user name or password"),
+    "userinfo": L("https://user:hunter2@images.example.com:{port}/ok.png", "user name or password"),
+    "userinfo-empty": L("https://@images.example.com:{port}/ok.png", "user name or password"),
     # literal IPv4 addresses
     "loopback": L("https://127.0.0.1:{port}/ok.png", "loopback"),
     "private-10": L("https://10.0.0.1/ok.png", "the address points to a private network"),
@@ -337,7 +209,7 @@ BAD = {
     ),
     "duplicate-normalised": Bad(
         "all",
-        ([], ["{base}/ok.png", "https://IMG.example.com.:{port}/ok.png#x"]),
+        ([], ["{base}/ok.png", "https://IMAGES.example.com.:{port}/ok.png#x"]),
         "same image as link 1",
         label="link 2",
     ),
@@ -353,12 +225,12 @@ BAD = {
 }
 
 
-def _fill(text: str, server: ProbeServer) -> str:
+def _fill(text: str, server: ImageServer) -> str:
     return text.format(base=server.url("").rstrip("/"), port=server.port)
 
 
 @pytest.mark.parametrize("case", list(BAD.values()), ids=list(BAD))
-async def test_bad_reference(case: Bad, checker: ReferenceChecker, server: ProbeServer) -> None:
+async def test_bad_reference(case: Bad, checker: ReferenceChecker, server: ImageServer) -> None:
     with pytest.raises(BadInput) as info:
         if case.kind == "url":
             assert isinstance(case.value, str)
@@ -394,19 +266,19 @@ def test_attachment_ok(checker: ReferenceChecker) -> None:
     assert checker.check_attachment("image3", edge).label == "image3"
 
 
-async def test_link_ok(checker: ReferenceChecker, server: ProbeServer) -> None:
+async def test_link_ok(checker: ReferenceChecker, server: ImageServer) -> None:
     url = server.url("/ok.png?X-Amz-Signature=abc")
     ref = await checker.check_url("link 1", url)
     assert ref == Reference("link 1", url, "link")
     assert [(r.method, r.path) for r in server.requests] == [("HEAD", "/ok.png")]
     headers = server.requests[0].headers
     assert not {"authorization", "cookie", "proxy-authorization"} & set(headers)
-    assert headers["host"] == f"img.example.com:{server.port}"
+    assert headers["host"] == f"{PUBLIC_IMAGES}:{server.port}"
 
 
 @pytest.mark.parametrize("head_status", [405, 501, 403], ids=["405", "501", "403-signed-url"])
 async def test_head_refused_falls_back_to_ranged_get(
-    head_status: int, checker: ReferenceChecker, server: ProbeServer
+    head_status: int, checker: ReferenceChecker, server: ImageServer
 ) -> None:
     ok = image("image/jpeg", 300_000)
     server.routes["/nohead.png"] = lambda s: Reply(head_status) if s.method == "HEAD" else ok(s)
@@ -420,7 +292,7 @@ async def test_head_refused_falls_back_to_ranged_get(
 
 
 async def test_ranged_get_size_comes_from_content_range(
-    checker: ReferenceChecker, server: ProbeServer
+    checker: ReferenceChecker, server: ImageServer
 ) -> None:
     server.routes["/nohead.png"] = lambda s: (
         Reply(501) if s.method == "HEAD" else image(size=11 * MiB)(s)
@@ -430,37 +302,41 @@ async def test_ranged_get_size_comes_from_content_range(
 
 
 async def test_redirects_to_other_public_host_ok(
-    checker: ReferenceChecker, server: ProbeServer
+    checker: ReferenceChecker, server: ImageServer
 ) -> None:
     await checker.check_url("link 1", server.url("/to-other"))
     await checker.check_url("link 2", server.url("/relative"))
     seen = [(r.path, r.headers["host"].split(":")[0]) for r in server.requests]
     assert seen == [
-        ("/to-other", "img.example.com"),
-        ("/ok.png", "other.example.org"),
-        ("/relative", "img.example.com"),
-        ("/ok.jpg", "img.example.com"),
+        ("/to-other", PUBLIC_IMAGES),
+        ("/ok.jpg", OTHER_IMAGES),
+        ("/relative", PUBLIC_IMAGES),
+        ("/ok.jpg", PUBLIC_IMAGES),
     ]
 
 
 async def test_no_cookie_is_sent_after_set_cookie(
-    checker: ReferenceChecker, server: ProbeServer
+    checker: ReferenceChecker, server: ImageServer
 ) -> None:
     await checker.check_url("link 1", server.url("/cookie"))
     assert len(server.requests) == 2
     assert all("cookie" not in r.headers for r in server.requests)
 
 
-async def test_unknown_size_is_accepted(checker: ReferenceChecker, server: ProbeServer) -> None:
+async def test_unknown_size_is_accepted(checker: ReferenceChecker, server: ImageServer) -> None:
     server.routes["/chunked.png"] = fixed(
         200, Content_Type="image/png", Transfer_Encoding="chunked"
     )
     await checker.check_url("link 1", server.url("/chunked.png"))
 
 
-async def test_timeout(tls: tuple[ssl.SSLContext, ssl.SSLContext], server: ProbeServer) -> None:
-    server.routes["/slow.png"] = lambda s: Reply(200, {"Content-Type": "image/png"}, delay=2)
-    async with local_session(tls[1]) as session:
+async def test_timeout(server: ImageServer) -> None:
+    async def slow(seen: Seen) -> Reply:
+        await asyncio.sleep(2)  # the server's lag, well past the probe timeout
+        return Reply(200, {"Content-Type": "image/png"})
+
+    server.routes["/slow.png"] = slow
+    async with local_session() as session:
         checker = ReferenceChecker(
             session, resolver=StaticResolver(POLICY_TABLE), probe_timeout=0.2
         )
@@ -468,10 +344,10 @@ async def test_timeout(tls: tuple[ssl.SSLContext, ssl.SSLContext], server: Probe
             await checker.check_url("link 1", server.url("/slow.png"))
 
 
-async def test_check_all_order_and_sources(checker: ReferenceChecker, server: ProbeServer) -> None:
+async def test_check_all_order_and_sources(checker: ReferenceChecker, server: ImageServer) -> None:
     refs = await checker.check_all(
         [("image1", meta()), ("image2", meta(url=CDN.replace("a.png", "b.png")))],
-        [server.url("/ok.jpg"), server.url("/ok.webp")],
+        [server.url("/ok.jpg"), server.url("/typed.webp")],
     )
     assert [(r.label, r.source) for r in refs] == [
         ("image1", "attachment"),
@@ -483,7 +359,7 @@ async def test_check_all_order_and_sources(checker: ReferenceChecker, server: Pr
 
 
 async def test_links_probe_concurrently_first_bad_in_order_wins(
-    checker: ReferenceChecker, server: ProbeServer
+    checker: ReferenceChecker, server: ImageServer
 ) -> None:
     second_seen = asyncio.Event()
     overlapped: list[bool] = []
@@ -509,7 +385,7 @@ async def test_links_probe_concurrently_first_bad_in_order_wins(
     assert overlapped == [True]
 
 
-async def test_dns_rebinding_refused_at_connect_time(server: ProbeServer) -> None:
+async def test_dns_rebinding_refused_at_connect_time(server: ImageServer) -> None:
     class Rebinding:
         calls = 0
 
@@ -543,8 +419,8 @@ async def test_injected_session_must_not_carry_credentials() -> None:
             ReferenceChecker(s2)
 
 
-async def test_close_only_closes_own_session(tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
-    session = local_session(tls[1])
+async def test_close_only_closes_own_session() -> None:
+    session = local_session()
     checker = ReferenceChecker(session)
     await checker.close()
     assert not session.closed

@@ -120,6 +120,8 @@ async def refused_inputs(w: BotWorld, link: str) -> None:
 async def unexpected_error(w: BotWorld, link: str) -> None:
     """An exception nobody planned for (the database refuses writes) is logged with its
     traceback and answered with the generic message."""
+    # The store has (and should have) no way to refuse writes, so the test reaches into its
+    # connection: the admission's write then fails with an sqlite3 error no code expects.
     await w.services.store._db.execute("PRAGMA query_only=ON")
     try:
         await w.private_answer(await w.video())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -83,6 +85,27 @@ async def test_migrations_applied_once(db_path: Path) -> None:
 async def test_wal_mode(store: Store, db_path: Path) -> None:
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_busy_timeout_bounds_the_wait_for_another_writer(db_path: Path) -> None:
+    """A write waits for another connection's write lock as long as the busy_timeout given to
+    ``Store.open`` (or set later), then fails with "database is locked"."""
+    store = await Store.open(db_path, busy_timeout=0.05)
+    other = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await store.set_setting("guild:1", "k", 1)
+        assert time.monotonic() - started < 2.0, "waited as if for the 5 s default"
+
+        await store.set_busy_timeout(5.0)
+        asyncio.get_running_loop().call_later(0.2, other.execute, "COMMIT")  # the other writer
+        await store.set_setting("guild:1", "k", 2)  # waits for the lock instead of failing
+        assert await store.get_setting("guild:1", "k") == 2
+    finally:
+        other.close()
+        await store.close()
 
 
 async def test_insert_get_save(store: Store) -> None:

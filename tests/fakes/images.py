@@ -1,8 +1,9 @@
 """A local HTTPS image host for reference-link tests, with trustme certificates.
 
-The host names below are "public" to the link policy of ``tests.bot_world.offline_checker``
-(or private, for ``PRIVATE_IMAGES``) while its session connects them all to 127.0.0.1 and trusts
-the test CA, so the real probe code runs with no DNS and no network:
+The host names below resolve as ``POLICY_TABLE`` says for the link policy (public, or private for
+``PRIVATE_IMAGES``, or both for ``MIXED_IMAGES``) while the session of
+``tests.bot_world.offline_checker`` (or ``local_session``) connects them all to 127.0.0.1 and
+trusts the test CA, so the real probe code runs with no DNS and no network:
 
     async with image_host() as host:
         checker = offline_checker(host.client_ssl)
@@ -18,16 +19,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import aiohttp
 import trustme
+
+from hh_bot.netpolicy import AiohttpResolver, StaticResolver
 
 PUBLIC_IMAGES = "images.example.com"  # resolves to a public address for the policy
 OTHER_IMAGES = "other.example.org"  # another public host
 PRIVATE_IMAGES = "private.example.com"  # resolves to 10.1.2.3 for the policy
-HOSTS = (PUBLIC_IMAGES, OTHER_IMAGES, PRIVATE_IMAGES)
+MIXED_IMAGES = "mixed.example.com"  # one public and one private address
+HOSTS = (PUBLIC_IMAGES, OTHER_IMAGES, PRIVATE_IMAGES)  # the names the certificate is for
 POLICY_TABLE = {
     PUBLIC_IMAGES: ["93.184.216.34"],
-    OTHER_IMAGES: ["198.41.0.4"],
+    OTHER_IMAGES: ["198.41.0.4", "2001:503:ba3e::2:30"],
     PRIVATE_IMAGES: ["10.1.2.3"],
+    MIXED_IMAGES: ["93.184.216.34", "10.0.0.2"],
 }
 MiB = 1024 * 1024
 
@@ -70,6 +76,7 @@ class ImageServer:
     """A scriptable HTTPS server on 127.0.0.1 that records every request it answers."""
 
     def __init__(self) -> None:
+        self.connections = 0
         self.requests: list[Seen] = []
         self.routes: dict[str, Route] = {}
         self.port = 0
@@ -92,6 +99,7 @@ class ImageServer:
         return f"https://{host}:{self.port}{path}"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
@@ -111,7 +119,8 @@ class ImageServer:
         if not isinstance(reply, Reply):
             reply = await reply
         out = dict(reply.headers)
-        out.setdefault("Content-Length", str(len(reply.body)))
+        if "Transfer-Encoding" not in out:
+            out.setdefault("Content-Length", str(len(reply.body)))
         out["Connection"] = "close"
         lines = [f"HTTP/1.1 {reply.status} X"] + [f"{k}: {v}" for k, v in out.items()]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
@@ -123,6 +132,16 @@ class ImageServer:
             await writer.wait_closed()
         except (ConnectionError, ssl.SSLError):
             pass
+
+
+def local_session() -> aiohttp.ClientSession:
+    """A session that connects every name of ``POLICY_TABLE`` to 127.0.0.1, trusts the test CA
+    and keeps no cookies (as ``ReferenceChecker`` requires of an injected session)."""
+    connect = {name: ["127.0.0.1"] for name in POLICY_TABLE}
+    connector = aiohttp.TCPConnector(
+        ssl=tls().client, resolver=AiohttpResolver(StaticResolver(connect))
+    )
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
 
 def image(ctype: str = "image/png", size: int = 5000) -> Route:
