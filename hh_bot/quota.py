@@ -14,11 +14,9 @@ from datetime import UTC, datetime
 from hh_bot.clock import Clock
 from hh_bot.config import Settings
 from hh_bot.errors import QuotaExceeded
-from hh_bot.jobs import FINAL_STATES, Job, JobState
+from hh_bot.jobs import Job, JobState
 from hh_bot.policy import EffectiveLimits, Policy
-from hh_bot.store import Store, Tx
-
-UNFINISHED = tuple(s.value for s in JobState if s not in FINAL_STATES)
+from hh_bot.store import UNFINISHED, Store, Tx
 
 
 def cost_of(settings: Settings, resolution: str, duration: int) -> int:
