@@ -75,6 +75,11 @@ class DiscordDelivery:
         self._margin = token_margin
         self._pacer = ChannelPacer(clock)
 
+    @property
+    def pacer(self) -> ChannelPacer:
+        """The channel budget every visible message of the bot goes through."""
+        return self._pacer
+
     # -- the core's interface ----------------------------------------------------------------
 
     async def show_progress(self, job: Job, view: ProgressView) -> None:
