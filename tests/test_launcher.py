@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.bot_world import API_KEY, BOT_TOKEN
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord_payloads import GUILD_ID
 from tests.fakes.happyhorse import FakeHappyHorse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,5 +68,22 @@ async def test_second_start_with_unchanged_commands_does_not_sync(tmp_path: Path
             names = {c["name"] for c in fake.synced_commands()}
             assert {"video", "Make video", "quota", "jobs", "hh-admin"} <= names
             assert (tmp_path / "hh.sqlite3").exists()
+    finally:
+        await hh.close()
+
+
+async def test_dev_guild_gets_the_commands_instantly_and_global_stays_empty(tmp_path: Path) -> None:
+    hh = FakeHappyHorse(api_key=API_KEY)
+    await hh.start()
+    try:
+        async with FakeDiscord(token=BOT_TOKEN) as fake:
+            env = bot_env(tmp_path, fake.url, hh.base_url, DEV_GUILD_ID=str(GUILD_ID))
+            proc = await start_bot(tmp_path, env)
+            await fake.wait_for(lambda: fake.sync_count == 1, timeout=20)
+            output = await stop_bot(proc)
+            assert proc.returncode == 0, output
+            guild_names = {c["name"] for c in fake.synced_commands(guild_id=GUILD_ID)}
+            assert {"video", "Make video", "quota", "jobs", "hh-admin"} <= guild_names
+            assert not fake.synced_commands()
     finally:
         await hh.close()
