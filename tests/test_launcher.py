@@ -72,12 +72,13 @@ async def test_second_start_with_unchanged_commands_does_not_sync(tmp_path: Path
         await hh.close()
 
 
-async def test_dev_guild_gets_the_commands_instantly_and_global_stays_empty(tmp_path: Path) -> None:
+async def test_dev_guild_sync_and_default_database_under_data(tmp_path: Path) -> None:
     hh = FakeHappyHorse(api_key=API_KEY)
     await hh.start()
     try:
         async with FakeDiscord(token=BOT_TOKEN) as fake:
             env = bot_env(tmp_path, fake.url, hh.base_url, DEV_GUILD_ID=str(GUILD_ID))
+            del env["DATABASE_URL"]  # the default: a SQLite file under ./data/, made on start
             proc = await start_bot(tmp_path, env)
             await fake.wait_for(lambda: fake.sync_count == 1, timeout=20)
             output = await stop_bot(proc)
@@ -85,5 +86,6 @@ async def test_dev_guild_gets_the_commands_instantly_and_global_stays_empty(tmp_
             guild_names = {c["name"] for c in fake.synced_commands(guild_id=GUILD_ID)}
             assert {"video", "Make video", "quota", "jobs", "hh-admin"} <= guild_names
             assert not fake.synced_commands()
+            assert (tmp_path / "data" / "hh-bot.sqlite3").is_file()
     finally:
         await hh.close()
