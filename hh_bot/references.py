@@ -21,18 +21,16 @@ from hh_bot.errors import BadInput, BadReference
 from hh_bot.netpolicy import (
     USER_INFO,
     PolicyViolation,
-    PublicOnlyResolver,
     Resolver,
-    SystemResolver,
     link_problem,
     normalise_host,
     parse_ip_literal,
     parse_link,
-    resolve_public,
     short_host,
     short_url,
     shown_token,
 )
+from hh_bot.resolvers import PublicOnlyResolver, SystemResolver, resolve_public
 
 __all__ = ["AttachmentMeta", "Reference", "ReferenceChecker", "Resolver", "parse_url_list"]
 
@@ -178,7 +176,7 @@ class ReferenceChecker:
 
     An injected session must not carry credentials (no default Authorization or Cookie header,
     no default auth) and must use :class:`aiohttp.DummyCookieJar`; without one, the checker's
-    own session connects through :class:`~hh_bot.netpolicy.PublicOnlyResolver` so the address
+    own session connects through :class:`~hh_bot.resolvers.PublicOnlyResolver` so the address
     actually connected to is checked too."""
 
     def __init__(

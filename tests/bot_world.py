@@ -24,8 +24,8 @@ from cogs.ui import strings as s
 from hh_bot.clock import ScaledClock
 from hh_bot.config import Limits, Secret, Settings
 from hh_bot.jobs import FINAL_STATES, Job, JobState
-from hh_bot.netpolicy import AiohttpResolver, StaticResolver
 from hh_bot.references import ReferenceChecker
+from hh_bot.resolvers import AiohttpResolver, StaticResolver
 from hh_bot.services import Services, build_services
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_harness import ErrorRecorder, running_bot

@@ -9,18 +9,20 @@ import pytest
 from yarl import URL
 
 from hh_bot.netpolicy import (
-    AiohttpResolver,
     PolicyViolation,
-    PublicOnlyResolver,
-    StaticResolver,
-    SystemResolver,
     address_problem,
     host_problem,
     link_problem,
     parse_ip_literal,
     parse_link,
-    resolve_public,
     short_url,
+)
+from hh_bot.resolvers import (
+    AiohttpResolver,
+    PublicOnlyResolver,
+    StaticResolver,
+    SystemResolver,
+    resolve_public,
 )
 
 
