@@ -17,22 +17,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from bot import HHBot
 from cogs.ui import strings as s
 from hh_bot.clock import ScaledClock
 from hh_bot.config import Limits, Secret, Settings
 from hh_bot.jobs import FINAL_STATES, Job, JobState
 from hh_bot.references import ReferenceChecker
-from hh_bot.resolvers import AiohttpResolver, StaticResolver
+from hh_bot.resolvers import StaticResolver
 from hh_bot.services import Services, build_services
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_harness import ErrorRecorder, running_bot
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import TEXT_CHANNEL_ID, FakeMember, FakeUser, StoredMessage
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
-from tests.fakes.images import POLICY_TABLE, PUBLIC_IMAGES
+from tests.fakes.images import POLICY_TABLE, PUBLIC_IMAGES, local_session
 
 __all__ = ["PUBLIC_IMAGES", "BotWorld", "bot_world", "offline_checker"]
 
@@ -268,14 +266,7 @@ def offline_checker(
     names) as given there, while its session really connects them to 127.0.0.1, trusting
     ``ssl_context`` (the image host's test CA)."""
     policy = {**POLICY_TABLE, **(resolve or {})}
-    connect = {name: ["127.0.0.1"] for name in policy}
-    session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(
-            resolver=AiohttpResolver(StaticResolver(connect)),
-            ssl=ssl_context if ssl_context is not None else True,
-        ),
-        cookie_jar=aiohttp.DummyCookieJar(),
-    )
+    session = local_session(policy, ssl_context)
     return ReferenceChecker(session, resolver=StaticResolver(policy), probe_timeout=2.0)
 
 

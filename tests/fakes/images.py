@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -134,12 +134,15 @@ class ImageServer:
             pass
 
 
-def local_session() -> aiohttp.ClientSession:
-    """A session that connects every name of ``POLICY_TABLE`` to 127.0.0.1, trusts the test CA
-    and keeps no cookies (as ``ReferenceChecker`` requires of an injected session)."""
-    connect = {name: ["127.0.0.1"] for name in POLICY_TABLE}
+def local_session(
+    names: Iterable[str] = POLICY_TABLE, ssl_context: ssl.SSLContext | None = None
+) -> aiohttp.ClientSession:
+    """A session that connects every one of ``names`` to 127.0.0.1, trusts the test CA (or
+    ``ssl_context``) and keeps no cookies (as ``ReferenceChecker`` requires of an injected
+    session)."""
+    connect = {name: ["127.0.0.1"] for name in names}
     connector = aiohttp.TCPConnector(
-        ssl=tls().client, resolver=AiohttpResolver(StaticResolver(connect))
+        ssl=ssl_context or tls().client, resolver=AiohttpResolver(StaticResolver(connect))
     )
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
