@@ -56,6 +56,7 @@ class RunnerConfig:
     progress_interval: float = 5.0
     max_video_bytes: int = 200 * 1024 * 1024
     transfer_slots: int = 4
+    submit_grace: float = 30.0  # real seconds a stop waits for creates already sent
 
 
 class Runner:
@@ -85,6 +86,7 @@ class Runner:
         self._queued: dict[str, Job] = {}
         self._active: dict[str, Job] = {}  # jobs whose task counts against the global cap
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._submits: set[asyncio.Future[Job | None]] = set()
         self._last_served: dict[int, float] = {}
         self._positions: dict[str, int] = {}
         self._painter: asyncio.Task[None] | None = None
@@ -105,7 +107,10 @@ class Runner:
         self._wake.set()
 
     async def stop(self) -> None:
-        """Stop driving jobs; they stay in the store and resume on the next start."""
+        """Stop driving jobs; they stay in the store and resume on the next start.
+
+        A create already on its way is waited for (up to ``submit_grace``): its answer turns
+        the job from "submitting", which a restart can only fail, into one it can resume."""
         tasks = [
             t for t in (self._dispatcher, self._painter, *self._tasks.values()) if t is not None
         ]
@@ -115,6 +120,11 @@ class Runner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self._submits:
+            _, late = await asyncio.wait(self._submits, timeout=self._config.submit_grace)
+            for submit in late:
+                submit.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def resume(self, job: Job) -> None:
         if job.state is JobState.QUEUED:
@@ -224,23 +234,34 @@ class Runner:
     # -- one job -----------------------------------------------------------------------------
 
     async def _run(self, job: Job) -> None:
+        # Shielded: stopping the runner must not cut a create off between sending it and
+        # storing the task id it returns (see ``stop``).
+        submit = asyncio.ensure_future(self._submit(job))
+        self._submits.add(submit)
+        submit.add_done_callback(self._submits.discard)
+        running = await asyncio.shield(submit)
+        if running is not None:
+            await self._progress.show(running, force=True)
+            await self._finish(running)
+
+    async def _submit(self, job: Job) -> Job | None:
+        """Send the create and store its task id; the running job, or None if it ended."""
         job = job.advance(JobState.SUBMITTING, self._clock.now())
         await self._store.save(job)
         try:
             task_id = await self._api.create(self._request(job))
         except HHError as error:
             await self._end(job, error)
-            return
+            return None
         except Exception as error:  # a bug or an odd transport error: a task may exist
             log.exception("job %s: create failed unexpectedly", job.id)
             await self._end(job, UnknownOutcome(type(error).__name__, code="unknown"))
-            return
+            return None
         now = self._clock.now()
         job = job.advance(JobState.RUNNING, now, task_id=task_id, submitted_at=now)
         await self._store.save(job)
         self._active[job.id] = job
-        await self._progress.show(job, force=True)
-        await self._finish(job)
+        return job
 
     @staticmethod
     def _request(job: Job) -> CreateRequest:

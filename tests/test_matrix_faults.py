@@ -28,6 +28,7 @@ from aiohttp import web
 from cogs.ui import strings as s
 from hh_bot.errors import HHError
 from hh_bot.jobs import Job, JobState
+from hh_bot.runner import RunnerConfig
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.core_world import core_world
 from tests.fakes import happyhorse_shapes as shapes
@@ -272,8 +273,19 @@ async def restart_while_running(tmp: Path) -> Outcome:
 
 
 async def restart_while_submitting(tmp: Path) -> Outcome:
-    async with core_world(tmp, script=FAST) as c:
+    # No grace for the create in flight: the stop cuts it off as a crash would.
+    async with core_world(tmp, script=FAST, config=RunnerConfig(submit_grace=0)) as c:
         c.fake.create_faults.append("slow")  # the create is in flight when the process stops
+        job = await c.submit()
+        await eventually(c.fake.creates, what="a create request")
+        await c.restart()
+        return await _core_outcome(c, job.id)
+
+
+async def clean_stop_while_submitting(tmp: Path) -> Outcome:
+    async with core_world(tmp, script=FAST) as c:
+        c.fake.slow_delay = 60.0  # the create answers a moment after the stop begins
+        c.fake.create_faults.append("slow")
         job = await c.submit()
         await eventually(c.fake.creates, what="a create request")
         await c.restart()
@@ -406,8 +418,10 @@ ROWS: list[Row] = [
     # -- the process ---------------------------------------------------------------------
     Row("restart-running", "process", "runner stopped while the task runs, then restarted",
         done("runner"), core=restart_while_running),
-    Row("restart-submitting", "process", "runner stopped while the create is in flight",
+    Row("restart-submitting", "process", "runner cut off while the create is in flight",
         failed(s.UNKNOWN, where="runner"), core=restart_while_submitting),
+    Row("stop-submitting", "process", "clean stop while the create is in flight: awaited",
+        done("runner"), core=clean_stop_while_submitting),
     # -- the database --------------------------------------------------------------------
     Row("db-busy-briefly", "database", "another writer holds the lock < busy_timeout",
         done(), during=brief_lock_at_task_end),

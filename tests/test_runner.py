@@ -250,7 +250,8 @@ async def test_restart_resumes_running_job_without_resubmitting(tmp_path: Path) 
 
 
 async def test_restart_while_submitting_fails_without_a_second_create(tmp_path: Path) -> None:
-    async with core_world(tmp_path) as w:
+    # No grace: the stop cuts the create off, as a crash would.
+    async with core_world(tmp_path, config=RunnerConfig(submit_grace=0)) as w:
         w.fake.create_faults.append("slow")
         job = await w.submit()
         await eventually(w.fake.creates, what="a create")
@@ -258,6 +259,19 @@ async def test_restart_while_submitting_fails_without_a_second_create(tmp_path: 
         ended = await finished(w, job.id)
         assert ended.state is JobState.FAILED and ended.error_kind == UnknownOutcome.__name__
         assert len(w.fake.creates()) == 1
+
+
+async def test_stop_waits_for_a_create_already_sent(tmp_path: Path) -> None:
+    async with core_world(tmp_path) as w:
+        w.fake.slow_delay = 120.0  # the create answers after 0.3 s of real time
+        w.fake.create_faults.append("slow")
+        job = await w.submit()
+        await eventually(w.fake.creates, what="a create")
+        await w.restart()  # a clean stop: the answer is awaited and its task id stored
+        assert (await finished(w, job.id)).state is JobState.DONE
+        assert len(w.fake.creates()) == 1
+        assert len(w.delivery.delivered) == 1
+        assert [e.kind for e in await w.store.ledger(job.id)] == ["reserve", "commit"]
 
 
 def test_link_expiry_comes_from_the_signed_url() -> None:
