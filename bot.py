@@ -57,13 +57,12 @@ class HHBot(commands.Bot):
         self.force_sync = force_sync
         self.job_actions = JobActions(self)
         self.delivery = DiscordDelivery(self, services.clock)
-        self.synced = False
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(JobButton)
-        self.synced = await sync_commands(self, force=self.force_sync)
+        await sync_commands(self, force=self.force_sync)
         await self.services.start_runner(self.delivery)
 
     async def close(self) -> None:
