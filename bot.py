@@ -24,11 +24,11 @@ from cogs.actions import JobActions
 from cogs.delivery import DiscordDelivery
 from cogs.ui.buttons import JobButton
 from cogs.ui.errors import HHTree
+from hh_bot.app import Services, build_services
 from hh_bot.clock import Clock
 from hh_bot.config import ConfigError, Settings, load_settings
 from hh_bot.logs import setup_logging
-from hh_bot.references import ReferenceChecker
-from hh_bot.services import Services, build_services
+from hh_bot.references.checker import ReferenceChecker
 
 log = logging.getLogger("hh_bot")
 

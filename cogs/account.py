@@ -9,8 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ui import strings as s
-from hh_bot.jobs import Job
-from hh_bot.quota import PeriodUsage
+from hh_bot.access.quota import PeriodUsage
+from hh_bot.jobs.model import Job
 
 if TYPE_CHECKING:
     from bot import HHBot

@@ -13,7 +13,7 @@ import discord
 
 from cogs.ui import strings as s
 from cogs.ui.permissions import is_admin
-from hh_bot.jobs import Job, JobState
+from hh_bot.jobs.model import Job, JobState
 
 if TYPE_CHECKING:
     from bot import HHBot

@@ -15,10 +15,10 @@ from discord.ext import commands
 from cogs.account import job_link
 from cogs.ui import strings as s
 from cogs.ui.permissions import is_admin
+from hh_bot.access.quota import day_start, month_start
 from hh_bot.config import RATIOS, RESOLUTIONS, usd_to_milli
 from hh_bot.errors import BadInput
-from hh_bot.jobs import JobState
-from hh_bot.quota import day_start, month_start
+from hh_bot.jobs.model import JobState
 
 if TYPE_CHECKING:
     from bot import HHBot

@@ -29,9 +29,9 @@ from cogs.ui import strings as s
 from cogs.ui.buttons import job_view
 from cogs.ui.embeds import footer_marks, job_embed, shows_state
 from hh_bot.clock import Clock
-from hh_bot.delivery import DeliveryError, ProgressView, VideoResult
 from hh_bot.errors import HHError, JobCanceled
-from hh_bot.jobs import Job, JobState
+from hh_bot.jobs.delivery import DeliveryError, ProgressView, VideoResult
+from hh_bot.jobs.model import Job, JobState
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ from cogs.ui.buttons import job_view
 from cogs.ui.embeds import job_embed
 from cogs.ui.errors import report
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults
-from hh_bot.delivery import ProgressView
 from hh_bot.errors import BadInput, NotAllowed
-from hh_bot.jobs import JobState, ReplyTarget
-from hh_bot.references import AttachmentMeta, parse_url_list
-from hh_bot.requests import Settings as GenSettings
-from hh_bot.requests import clean_prompt, parse_int, resolve_settings
-from hh_bot.service import VideoRequest
+from hh_bot.jobs.delivery import ProgressView
+from hh_bot.jobs.intake import VideoRequest
+from hh_bot.jobs.model import JobState, ReplyTarget
+from hh_bot.jobs.request_checks import Settings as GenSettings
+from hh_bot.jobs.request_checks import clean_prompt, parse_int, resolve_settings
+from hh_bot.references.checker import AttachmentMeta, parse_url_list
 
 if TYPE_CHECKING:
     from bot import HHBot

@@ -19,12 +19,12 @@ from typing import Any
 
 from bot import HHBot
 from cogs.ui import strings as s
+from hh_bot.app import Services, build_services
 from hh_bot.clock import ScaledClock
 from hh_bot.config import Limits, Secret, Settings
-from hh_bot.jobs import FINAL_STATES, Job, JobState
-from hh_bot.references import ReferenceChecker
-from hh_bot.resolvers import StaticResolver
-from hh_bot.services import Services, build_services
+from hh_bot.jobs.model import FINAL_STATES, Job, JobState
+from hh_bot.references.checker import ReferenceChecker
+from hh_bot.references.resolvers import StaticResolver
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_harness import ErrorRecorder, running_bot
 from tests.fakes.discord_interactions import FakeInteraction

@@ -10,15 +10,15 @@ from typing import Any
 
 import aiohttp
 
-from hh_bot.api import HappyHorseClient
+from hh_bot.access.policy import Policy
+from hh_bot.access.quota import Quota, cost_of
+from hh_bot.api.client import HappyHorseClient
 from hh_bot.clock import ScaledClock
 from hh_bot.config import Limits, Secret, Settings
-from hh_bot.jobs import Job, JobParams, ReplyTarget, new_job_id
-from hh_bot.policy import Policy
-from hh_bot.polling import PollPlanner
-from hh_bot.quota import Quota, cost_of
-from hh_bot.runner import Runner, RunnerConfig
-from hh_bot.store import Store
+from hh_bot.jobs.model import Job, JobParams, ReplyTarget, new_job_id
+from hh_bot.jobs.polling import PollPlanner
+from hh_bot.jobs.runner import Runner, RunnerConfig
+from hh_bot.store.sqlite import Store
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 from tests.fakes.recording_delivery import RecordingDelivery
 

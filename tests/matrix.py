@@ -28,9 +28,9 @@ import aiohttp
 from yarl import URL
 
 from hh_bot.logs import RedactingFormatter
-from hh_bot.netpolicy import address_problem, normalise_host
-from hh_bot.references import ReferenceChecker
-from hh_bot.resolvers import AiohttpResolver, StaticResolver
+from hh_bot.references.checker import ReferenceChecker
+from hh_bot.references.netpolicy import address_problem, normalise_host
+from hh_bot.references.resolvers import AiohttpResolver, StaticResolver
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_payloads import StoredMessage
 from tests.fakes.discord_rest import RecordedRequest

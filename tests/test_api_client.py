@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hh_bot.api import CREATE_PATH, CreateRequest, HappyHorseClient, TaskState
+from hh_bot.api.client import CREATE_PATH, CreateRequest, HappyHorseClient, TaskState
 from hh_bot.clock import ScaledClock
 from hh_bot.errors import (
     ApiError,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from cogs.ui import strings as s
+from hh_bot.access.quota import next_day, next_month
 from hh_bot.errors import QuotaExceeded
-from hh_bot.jobs import JobState
-from hh_bot.quota import next_day, next_month
+from hh_bot.jobs.model import JobState
 from tests.bot_world import BotWorld, bot_world, default_limits
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import ALICE_ID, BOB_ID, GUILD_ID, TEXT_CHANNEL_ID

@@ -16,7 +16,7 @@ from discord import app_commands
 
 from cogs.ui import strings as s
 from hh_bot.errors import BadInput, NotAllowed, QuotaExceeded
-from hh_bot.jobs import JobState
+from hh_bot.jobs.model import JobState
 from tests.bot_world import BotWorld, bot_world, default_limits
 from tests.fakes.discord_commands import ClientCheckError
 from tests.fakes.discord_interactions import FakeInteraction

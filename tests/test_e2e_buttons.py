@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cogs.ui import strings as s
-from hh_bot.jobs import Job, JobState
+from hh_bot.jobs.model import Job, JobState
 from tests.bot_world import BotWorld, bot_world, default_limits
 from tests.crash_world import crash_world
 from tests.fakes.discord_interactions import FakeInteraction

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from cogs.ui import strings as s
-from hh_bot.delivery import ProgressView, VideoResult
 from hh_bot.errors import ModerationBlocked
-from hh_bot.jobs import Job, JobState
+from hh_bot.jobs.delivery import ProgressView, VideoResult
+from hh_bot.jobs.model import Job, JobState
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import TEXT_CHANNEL_ID, StoredMessage

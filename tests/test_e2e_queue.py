@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from hh_bot.jobs import JobState
+from hh_bot.jobs.model import JobState
 from tests.bot_world import bot_world, default_limits
 from tests.fakes.discord_payloads import ALICE_ID, BOB_ID, StoredMessage
 from tests.fakes.happyhorse import TaskScript

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cogs.ui import strings as s
-from hh_bot.jobs import JobState
+from hh_bot.jobs.model import JobState
 from tests.bot_world import BotWorld, bot_world, default_limits, offline_checker
 from tests.fakes import happyhorse_shapes as shapes
 from tests.fakes.discord_payloads import BOB_ID, CAROL_ID, StoredMessage

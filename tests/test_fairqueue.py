@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hh_bot.fairqueue import fair_order, next_to_start
-from hh_bot.jobs import Job, JobParams, ReplyTarget
+from hh_bot.jobs.fairqueue import fair_order, next_to_start
+from hh_bot.jobs.model import Job, JobParams, ReplyTarget
 
 A, B, C = 1, 2, 3
 

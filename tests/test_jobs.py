@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hh_bot.jobs import (
+from hh_bot.jobs.model import (
     ALLOWED,
     FINAL_STATES,
     InvalidTransition,

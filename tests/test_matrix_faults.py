@@ -27,8 +27,8 @@ from aiohttp import web
 
 from cogs.ui import strings as s
 from hh_bot.errors import HHError
-from hh_bot.jobs import Job, JobState
-from hh_bot.runner import RunnerConfig
+from hh_bot.jobs.model import Job, JobState
+from hh_bot.jobs.runner import RunnerConfig
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.core_world import core_world
 from tests.fakes import happyhorse_shapes as shapes
@@ -188,7 +188,7 @@ async def rate_limit_edits(fw: FaultWorld) -> None:
 
 async def open_gate_after_first_attempt(fw: FaultWorld) -> None:
     assert fw.gate is not None
-    logger = logging.getLogger("hh_bot.api")
+    logger = logging.getLogger("hh_bot.api.client")
     handler = OpenOnLog("create attempt 1 failed", fw.gate.open)
     logger.addHandler(handler)
     fw.cleanups.append(lambda: logger.removeHandler(handler))

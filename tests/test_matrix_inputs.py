@@ -21,7 +21,7 @@ import pytest
 
 from cogs.ui import strings as s
 from hh_bot.errors import HHError
-from hh_bot.jobs import JobState
+from hh_bot.jobs.model import JobState
 from tests.bot_world import BotWorld, bot_world
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_interactions import FakeInteraction

@@ -8,7 +8,7 @@ import socket
 import pytest
 from yarl import URL
 
-from hh_bot.netpolicy import (
+from hh_bot.references.netpolicy import (
     PolicyViolation,
     address_problem,
     host_problem,
@@ -17,7 +17,7 @@ from hh_bot.netpolicy import (
     parse_link,
     short_url,
 )
-from hh_bot.resolvers import (
+from hh_bot.references.resolvers import (
     AiohttpResolver,
     PublicOnlyResolver,
     StaticResolver,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from hh_bot.polling import PRIOR_SIGMA, PollPlanner, completion_hazard, prior_duration
+from hh_bot.jobs.polling import PRIOR_SIGMA, PollPlanner, completion_hazard, prior_duration
 
 FLOOR = 3.0
 

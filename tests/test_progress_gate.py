@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hh_bot.delivery import ProgressView
-from hh_bot.jobs import JobState
-from hh_bot.progress import ProgressGate
+from hh_bot.jobs.delivery import ProgressView
+from hh_bot.jobs.model import JobState
+from hh_bot.jobs.progress import ProgressGate
 
 S = JobState
 

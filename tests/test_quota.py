@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from hh_bot.access.policy import Policy
+from hh_bot.access.quota import Quota, cost_of
 from hh_bot.config import Limits, Secret, Settings
 from hh_bot.errors import QuotaExceeded
-from hh_bot.jobs import Job, JobParams, JobState, ReplyTarget
-from hh_bot.policy import Policy
-from hh_bot.quota import Quota, cost_of
-from hh_bot.store import Store
+from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
+from hh_bot.store.sqlite import Store
 
 S = JobState
 GUILD, OTHER_GUILD = 100, 200

@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 
 from hh_bot.errors import BadInput, BadReference
-from hh_bot.references import AttachmentMeta, Reference, ReferenceChecker, parse_url_list
-from hh_bot.resolvers import StaticResolver
+from hh_bot.references.checker import AttachmentMeta, Reference, ReferenceChecker, parse_url_list
+from hh_bot.references.resolvers import StaticResolver
 from tests.fakes.images import (
     MIXED_IMAGES,
     OTHER_IMAGES,

@@ -4,7 +4,7 @@ import email.utils
 
 import pytest
 
-from hh_bot.retry import create_backoff, is_balance_message, parse_retry_after, poll_backoff
+from hh_bot.api.retry import create_backoff, is_balance_message, parse_retry_after, poll_backoff
 
 NOW = 1_700_000_000.0
 

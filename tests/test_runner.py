@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from hh_bot.delivery import link_expiry
 from hh_bot.errors import (
     AuthError,
     ModerationBlocked,
@@ -18,8 +17,9 @@ from hh_bot.errors import (
     UnknownOutcome,
     UpstreamError,
 )
-from hh_bot.jobs import JobState
-from hh_bot.runner import RunnerConfig
+from hh_bot.jobs.delivery import link_expiry
+from hh_bot.jobs.model import JobState
+from hh_bot.jobs.runner import RunnerConfig
 from tests.core_world import API_KEY, core_world
 from tests.fakes.happyhorse import TaskScript
 from tests.waiting import eventually

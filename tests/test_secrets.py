@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from hh_bot.api import CreateRequest, HappyHorseClient
+from hh_bot.api.client import CreateRequest, HappyHorseClient
 from hh_bot.clock import ScaledClock
 from hh_bot.config import Secret
 from hh_bot.errors import HHError

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hh_bot.jobs import Job, JobParams, JobState, ReplyTarget
-from hh_bot.migrations import MIGRATIONS
-from hh_bot.store import Store
+from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
+from hh_bot.store.migrations import MIGRATIONS
+from hh_bot.store.sqlite import Store
 
 S = JobState
 T0 = 1_700_000_000.0

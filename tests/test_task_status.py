@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
+from hh_bot.api.task_status import TaskState, TaskStatus, parse_task_status
 from hh_bot.errors import UpstreamError
-from hh_bot.task_status import TaskState, TaskStatus, parse_task_status
 
 URL = "https://cdn.example.com/v.mp4?Expires=1&Signature=abc"
 R, S, F, E = TaskState.RUNNING, TaskState.SUCCEEDED, TaskState.FAILED, TaskState.EXPIRED

@@ -5,8 +5,8 @@ from __future__ import annotations
 import discord
 
 from cogs.ui import strings as s
-from hh_bot.delivery import ProgressView
-from hh_bot.jobs import Job, JobState
+from hh_bot.jobs.delivery import ProgressView
+from hh_bot.jobs.model import Job, JobState
 
 BAR_WIDTH = 12
 COLOURS = {

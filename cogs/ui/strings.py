@@ -20,7 +20,7 @@ from hh_bot.errors import (
     UnknownOutcome,
     UpstreamError,
 )
-from hh_bot.jobs import JobState
+from hh_bot.jobs.model import JobState
 
 # -- command and option descriptions (≤ 100 characters each) ---------------------------------
 VIDEO_DESC = "Make a short video from a prompt and 1–9 reference images"

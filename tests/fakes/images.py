@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import trustme
 
-from hh_bot.resolvers import AiohttpResolver, StaticResolver
+from hh_bot.references.resolvers import AiohttpResolver, StaticResolver
 
 PUBLIC_IMAGES = "images.example.com"  # resolves to a public address for the policy
 OTHER_IMAGES = "other.example.org"  # another public host

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from hh_bot.delivery import DeliveryError, ProgressView, VideoResult
 from hh_bot.errors import HHError
-from hh_bot.jobs import Job
+from hh_bot.jobs.delivery import DeliveryError, ProgressView, VideoResult
+from hh_bot.jobs.model import Job
 
 
 @dataclass

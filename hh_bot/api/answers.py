@@ -3,7 +3,7 @@ transport failure turned into its typed error of ``hh_bot.errors``.
 
 Every error text comes through ``AnswerReader``, which scrubs the API key and URL signatures
 from it and keeps it short. Which create failures are safe to repeat is decided here (see the
-money rule in ``hh_bot/api.py``); the client only follows the verdict.
+money rule in ``hh_bot/api/client.py``); the client only follows the verdict.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from hh_bot.api.retry import is_balance_message, parse_retry_after
 from hh_bot.clock import Clock
 from hh_bot.errors import (
     ApiError,
@@ -28,7 +29,6 @@ from hh_bot.errors import (
     UnknownOutcome,
     UpstreamError,
 )
-from hh_bot.retry import is_balance_message, parse_retry_after
 
 RETRY_AFTER_CAP = 60.0
 MAX_JSON_BYTES = 1 << 20

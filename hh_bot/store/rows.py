@@ -1,7 +1,7 @@
 """A job as a row of the ``jobs`` table: the columns in order, and the mapping both ways.
 
 ``charge`` (reserved | committed | released) is the one column a ``Job`` does not carry: the
-store sets it when it settles the job's ledger (see ``hh_bot/store_tx.py``).
+store sets it when it settles the job's ledger (see ``hh_bot/store/tx.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import sqlite3
 from typing import Any
 
-from hh_bot.jobs import Job, JobParams, JobState, ReplyTarget
+from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
 
 JOB_COLUMNS = (
     "id, user_id, guild_id, state, params, reply, cost, charge, created_at, updated_at, "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hh_bot.config import RATIOS, RESOLUTIONS, Defaults, Limits
-from hh_bot.store import Store
+from hh_bot.store.sqlite import Store
 
 PERIODS = ("day", "month")
 

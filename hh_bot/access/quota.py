@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hh_bot.access.policy import EffectiveLimits, Policy
 from hh_bot.clock import Clock
 from hh_bot.config import Settings
 from hh_bot.errors import QuotaExceeded
-from hh_bot.jobs import Job, JobState
-from hh_bot.policy import EffectiveLimits, Policy
-from hh_bot.store import UNFINISHED, Store, Tx
+from hh_bot.jobs.model import Job, JobState
+from hh_bot.store.sqlite import UNFINISHED, Store, Tx
 
 
 def cost_of(settings: Settings, resolution: str, duration: int) -> int:

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Callable
 
 from hh_bot.clock import Clock
-from hh_bot.delivery import Delivery, DeliveryError, ProgressView
-from hh_bot.jobs import Job, JobState
-from hh_bot.polling import PollPlanner
+from hh_bot.jobs.delivery import Delivery, DeliveryError, ProgressView
+from hh_bot.jobs.model import Job, JobState
+from hh_bot.jobs.polling import PollPlanner
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import aiosqlite
 
-from hh_bot.job_rows import JOB_COLUMNS, job_values
-from hh_bot.jobs import Job, JobState
+from hh_bot.jobs.model import Job, JobState
+from hh_bot.store.rows import JOB_COLUMNS, job_values
 
 
 async def scalar(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any:

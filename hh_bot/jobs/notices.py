@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 from hh_bot.clock import Clock
-from hh_bot.delivery import Delivery, DeliveryError
 from hh_bot.errors import (
     ApiError,
     AuthError,
@@ -27,8 +26,9 @@ from hh_bot.errors import (
     UnknownOutcome,
     UpstreamError,
 )
-from hh_bot.jobs import Job, JobState
-from hh_bot.store import Store
+from hh_bot.jobs.delivery import Delivery, DeliveryError
+from hh_bot.jobs.model import Job, JobState
+from hh_bot.store.sqlite import Store
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Resolving host names under the link policy of ``hh_bot.netpolicy``.
+"""Resolving host names under the link policy of ``hh_bot.references.netpolicy``.
 
 ``resolve_public`` is the check before a probe; ``PublicOnlyResolver`` plugs the same rules into
 aiohttp's connector, so the address actually connected to is checked too. ``SystemResolver``
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from hh_bot.netpolicy import (
+from hh_bot.references.netpolicy import (
     NOT_FOUND,
     IPAddress,
     PolicyViolation,

@@ -2,9 +2,10 @@
 
 The rules are applied twice: once before the probe (the literal host and every address the
 resolver returns), and once more at connection time through
-:class:`hh_bot.resolvers.PublicOnlyResolver`, so a name that re-resolves to a private address
-between the check and the connect (DNS rebinding) is still refused. Reasons are short verb
-phrases in plain English, fit to show to a user. The resolvers live in ``hh_bot.resolvers``.
+:class:`hh_bot.references.resolvers.PublicOnlyResolver`, so a name that re-resolves to a private
+address between the check and the connect (DNS rebinding) is still refused. Reasons are short verb
+phrases in plain English, fit to show to a user. The resolvers live in
+``hh_bot.references.resolvers``.
 """
 
 from __future__ import annotations

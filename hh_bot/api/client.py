@@ -9,7 +9,7 @@ API's JSON body, a 2xx without a task id — raises ``UnknownOutcome`` and is ne
 Timeouts are real seconds (aiohttp's), all waits between retries go through the clock. The API
 key only ever travels in the create/poll ``Authorization`` header: it is scrubbed from every
 error text and never sent to the download host. Reading an answer and choosing its typed error
-is ``hh_bot.api_answers``'s part.
+is ``hh_bot.api.answers``'s part.
 """
 
 from __future__ import annotations
@@ -26,17 +26,17 @@ from urllib.parse import quote
 import aiohttp
 import yarl
 
-from hh_bot.api_answers import (
+from hh_bot.api.answers import (
     Answer,
     AnswerReader,
     download_refusal,
     read_answer,
     task_id_from,
 )
+from hh_bot.api.retry import create_backoff
+from hh_bot.api.task_status import TaskState, TaskStatus, parse_task_status
 from hh_bot.clock import Clock, SystemClock
 from hh_bot.errors import ApiError, DownloadError, Throttled, UnknownOutcome, UpstreamError
-from hh_bot.retry import create_backoff
-from hh_bot.task_status import TaskState, TaskStatus, parse_task_status
 
 __all__ = ["CREATE_PATH", "CreateRequest", "HappyHorseClient", "TaskState", "TaskStatus"]
 

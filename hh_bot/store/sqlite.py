@@ -22,10 +22,10 @@ from typing import Any
 
 import aiosqlite
 
-from hh_bot.job_rows import JOB_COLUMNS, row_to_job
-from hh_bot.jobs import FINAL_STATES, Job, JobState
-from hh_bot.migrations import MIGRATIONS
-from hh_bot.store_tx import Tx, scalar, settlement
+from hh_bot.jobs.model import FINAL_STATES, Job, JobState
+from hh_bot.store.migrations import MIGRATIONS
+from hh_bot.store.rows import JOB_COLUMNS, row_to_job
+from hh_bot.store.tx import Tx, scalar, settlement
 
 __all__ = ["LOCK_PATIENCE", "UNFINISHED", "LedgerEntry", "Store", "Tx", "UsageRow", "settlement"]
 

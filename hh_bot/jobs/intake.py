@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from hh_bot.access.policy import Policy
+from hh_bot.access.quota import Quota, cost_of
 from hh_bot.clock import Clock
 from hh_bot.config import Defaults, Settings
 from hh_bot.errors import NotAllowed
-from hh_bot.jobs import Job, JobParams, ReplyTarget, new_job_id
-from hh_bot.policy import Policy
-from hh_bot.quota import Quota, cost_of
-from hh_bot.references import AttachmentMeta, ReferenceChecker
-from hh_bot.requests import Settings as GenSettings
-from hh_bot.runner import Runner
-from hh_bot.store import Store
+from hh_bot.jobs.model import Job, JobParams, ReplyTarget, new_job_id
+from hh_bot.jobs.request_checks import Settings as GenSettings
+from hh_bot.jobs.runner import Runner
+from hh_bot.references.checker import AttachmentMeta, ReferenceChecker
+from hh_bot.store.sqlite import Store
 
 
 @dataclass(frozen=True)

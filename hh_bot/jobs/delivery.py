@@ -13,7 +13,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from hh_bot.errors import HHError
-from hh_bot.jobs import Job, JobState
+from hh_bot.jobs.model import Job, JobState
 
 
 class DeliveryError(HHError):

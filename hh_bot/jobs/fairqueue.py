@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from hh_bot.jobs import Job
+from hh_bot.jobs.model import Job
 
 
 def fair_order(queued: Sequence[Job], last_served: Mapping[int, float]) -> list[Job]:

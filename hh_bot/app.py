@@ -8,17 +8,17 @@ from pathlib import Path
 
 import aiohttp
 
-from hh_bot.api import HappyHorseClient
+from hh_bot.access.policy import Policy
+from hh_bot.access.quota import Quota
+from hh_bot.api.client import HappyHorseClient
 from hh_bot.clock import Clock, SystemClock
 from hh_bot.config import Settings
-from hh_bot.delivery import Delivery
-from hh_bot.policy import Policy
-from hh_bot.polling import PollPlanner
-from hh_bot.quota import Quota
-from hh_bot.references import ReferenceChecker
-from hh_bot.runner import Runner, RunnerConfig
-from hh_bot.service import VideoService
-from hh_bot.store import Store
+from hh_bot.jobs.delivery import Delivery
+from hh_bot.jobs.intake import VideoService
+from hh_bot.jobs.polling import PollPlanner
+from hh_bot.jobs.runner import Runner, RunnerConfig
+from hh_bot.references.checker import ReferenceChecker
+from hh_bot.store.sqlite import Store
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Reference-image validation: Discord attachments from their metadata, links by a full check.
 
 Links must be https, carry no user-info, and lead (through every redirect) to public hosts
-only (see :mod:`hh_bot.netpolicy`); a short HEAD or ranged GET then confirms the server says it
-serves a JPEG, PNG or WEBP image of an accepted size. Every rejection is a
+only (see :mod:`hh_bot.references.netpolicy`); a short HEAD or ranged GET then confirms the
+server says it serves a JPEG, PNG or WEBP image of an accepted size. Every rejection is a
 :class:`~hh_bot.errors.BadReference` naming the image, worded for the user.
 """
 
@@ -18,7 +18,7 @@ import aiohttp
 from yarl import URL
 
 from hh_bot.errors import BadInput, BadReference
-from hh_bot.netpolicy import (
+from hh_bot.references.netpolicy import (
     USER_INFO,
     PolicyViolation,
     Resolver,
@@ -30,7 +30,7 @@ from hh_bot.netpolicy import (
     short_url,
     shown_token,
 )
-from hh_bot.resolvers import PublicOnlyResolver, SystemResolver, resolve_public
+from hh_bot.references.resolvers import PublicOnlyResolver, SystemResolver, resolve_public
 
 __all__ = ["AttachmentMeta", "Reference", "ReferenceChecker", "Resolver", "parse_url_list"]
 
@@ -176,8 +176,8 @@ class ReferenceChecker:
 
     An injected session must not carry credentials (no default Authorization or Cookie header,
     no default auth) and must use :class:`aiohttp.DummyCookieJar`; without one, the checker's
-    own session connects through :class:`~hh_bot.resolvers.PublicOnlyResolver` so the address
-    actually connected to is checked too."""
+    own session connects through :class:`~hh_bot.references.resolvers.PublicOnlyResolver` so
+    the address actually connected to is checked too."""
 
     def __init__(
         self,

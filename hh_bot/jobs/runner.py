@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from hh_bot.api import CreateRequest, TaskState, TaskStatus
+from hh_bot.api.client import CreateRequest, TaskState, TaskStatus
 from hh_bot.clock import Clock
-from hh_bot.delivery import Delivery, VideoResult, link_expiry
 from hh_bot.errors import (
     DownloadError,
     HHError,
@@ -30,12 +29,13 @@ from hh_bot.errors import (
     UnknownOutcome,
     UpstreamError,
 )
-from hh_bot.fairqueue import fair_order, next_to_start
-from hh_bot.jobs import Job, JobState
-from hh_bot.notices import Endings
-from hh_bot.polling import PollPlanner
-from hh_bot.progress import ProgressPainter
-from hh_bot.store import Store
+from hh_bot.jobs.delivery import Delivery, VideoResult, link_expiry
+from hh_bot.jobs.fairqueue import fair_order, next_to_start
+from hh_bot.jobs.model import Job, JobState
+from hh_bot.jobs.notices import Endings
+from hh_bot.jobs.polling import PollPlanner
+from hh_bot.jobs.progress import ProgressPainter
+from hh_bot.store.sqlite import Store
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Who may spend what: quota rules and reservations, per-server policy."""

@@ -1,0 +1,1 @@
+"""The HappyHorse API through APIYI: the client, reading its answers, task status, retry rules."""

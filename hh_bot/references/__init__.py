@@ -1,0 +1,1 @@
+"""Reference images: the checker, the public-address policy, and the resolvers that enforce it."""
