@@ -1,8 +1,8 @@
 """Per-server admin policy: limit overrides, bans, allowed channels, server defaults, admin role.
 
 Stored as small JSON values in the store's ``settings`` table under the scope ``guild:<id>``
-(``guild:0`` for direct messages). This module only reads and writes policy; ``quota.py``
-applies it.
+(``guild:0`` for direct messages). This module only reads and writes policy; ``quota.py`` (in
+this package) applies it.
 """
 
 from __future__ import annotations

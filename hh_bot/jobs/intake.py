@@ -16,7 +16,7 @@ from hh_bot.clock import Clock
 from hh_bot.config import Defaults, Settings
 from hh_bot.errors import NotAllowed
 from hh_bot.jobs.model import Job, JobParams, ReplyTarget, new_job_id
-from hh_bot.jobs.request_checks import Settings as GenSettings
+from hh_bot.jobs.request_checks import GenParams
 from hh_bot.jobs.runner import Runner
 from hh_bot.references.checker import AttachmentMeta, ReferenceChecker
 from hh_bot.store.sqlite import Store
@@ -28,8 +28,8 @@ class VideoRequest:
     guild_id: int | None
     channel_id: int
     role_ids: tuple[int, ...]
-    prompt: str  # already cleaned by ``requests.clean_prompt``
-    settings: GenSettings
+    prompt: str  # already cleaned by ``request_checks.clean_prompt``
+    params: GenParams
     attachments: tuple[tuple[str, AttachmentMeta], ...]
     urls: tuple[str, ...]
 
@@ -73,7 +73,7 @@ class VideoService:
         """
         await self.check_allowed(request.user_id, request.guild_id, request.channel_id)
         references = await self._checker.check_all(request.attachments, request.urls)
-        s = request.settings
+        s = request.params
         params = JobParams(
             prompt=request.prompt,
             image_urls=tuple(r.url for r in references),

@@ -17,7 +17,7 @@ MAX_SEED = 2_147_483_647
 
 
 @dataclass(frozen=True)
-class Settings:
+class GenParams:
     """The generation parameters of one request, defaults filled in."""
 
     resolution: str
@@ -41,7 +41,7 @@ def clean_prompt(text: str | None) -> str:
     return prompt
 
 
-def resolve_settings(
+def resolve_params(
     defaults: Defaults,
     *,
     resolution: str | None = None,
@@ -50,7 +50,7 @@ def resolve_settings(
     watermark: bool | None = None,
     prompt_extend: bool | None = None,
     seed: int | None = None,
-) -> Settings:
+) -> GenParams:
     """Fill in defaults and check every value is one the API accepts.
 
     Types are checked too: an interaction is JSON, and a value of the wrong type (a duration
@@ -66,7 +66,7 @@ def resolve_settings(
         raise BadInput("bad_ratio", field="ratio")
     if seed is not None and not (_whole(seed) and 0 <= seed <= MAX_SEED):
         raise BadInput("bad_seed", field="seed")
-    return Settings(
+    return GenParams(
         resolution=(resolution or defaults.resolution).upper(),
         duration=defaults.duration if duration is None else duration,
         ratio=ratio or defaults.ratio,
