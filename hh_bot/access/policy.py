@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hh_bot.config import RATIOS, RESOLUTIONS, Defaults, Limits
+from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults, Limits
 from hh_bot.store.sqlite import Store
 
 PERIODS = ("day", "month")
@@ -113,7 +113,7 @@ class Policy:
     async def set_default(self, guild_id: int, name: str, value: Any) -> Defaults:
         checks = {
             "resolution": lambda v: v in RESOLUTIONS,
-            "duration": lambda v: isinstance(v, int) and 3 <= v <= 15,
+            "duration": lambda v: isinstance(v, int) and MIN_DURATION <= v <= MAX_DURATION,
             "ratio": lambda v: v in RATIOS,
             "watermark": lambda v: isinstance(v, bool),
             "prompt_extend": lambda v: isinstance(v, bool),

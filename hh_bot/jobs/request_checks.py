@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults
 from hh_bot.errors import BadInput
 
-MAX_PROMPT = 5000
+MAX_PROMPT = 5000  # in weighted characters: see ``prompt_weight``
 MAX_SEED = 2_147_483_647
 
 
@@ -28,8 +28,25 @@ class GenParams:
     seed: int | None
 
 
+def is_wide(ch: str) -> bool:
+    """A CJK-width character: East Asian Wide or Fullwidth (Han, kana, Hangul, fullwidth forms;
+    also most emoji, which the upstream tokenizer is no kinder to)."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def prompt_weight(prompt: str) -> int:
+    """The prompt's length against the API's limit of 5000 Latin or 2500 CJK characters.
+
+    Mixed text is counted by one rule: a wide (CJK) character counts two, any other one, and the
+    total may not pass 5000. So 5000 Latin, 2500 CJK, or 2000 CJK plus 1000 Latin all fit, and
+    nothing the API would silently truncate is ever sent.
+    """
+    return len(prompt) + sum(1 for ch in prompt if is_wide(ch))
+
+
 def clean_prompt(text: str | None) -> str:
-    """Strip control characters (keeping newlines and tabs) and surrounding space; check length."""
+    """Strip control characters (keeping newlines and tabs) and surrounding space; check length
+    (``prompt_weight``): "long_prompt_cjk" when wide characters are what pushed it over."""
     kept = "".join(
         ch for ch in (text or "") if ch in "\n\t" or not unicodedata.category(ch).startswith("C")
     )
@@ -38,6 +55,8 @@ def clean_prompt(text: str | None) -> str:
         raise BadInput("empty_prompt", field="prompt")
     if len(prompt) > MAX_PROMPT:
         raise BadInput("long_prompt", field="prompt")
+    if prompt_weight(prompt) > MAX_PROMPT:
+        raise BadInput("long_prompt_cjk", field="prompt")
     return prompt
 
 
