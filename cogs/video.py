@@ -46,6 +46,12 @@ def attachment_meta(attachment: discord.Attachment) -> AttachmentMeta:
     )
 
 
+def _thread_parent(interaction: Interaction) -> int | None:
+    """The channel a thread belongs to (Discord sends it as the thread's ``parent_id``)."""
+    channel = interaction.channel
+    return channel.parent_id if isinstance(channel, discord.Thread) else None
+
+
 def _check_count(count: int) -> None:
     if count == 0:
         raise BadInput("no_images", field="images")
@@ -177,6 +183,7 @@ class VideoCog(commands.Cog):
             user_id=user.id,
             guild_id=interaction.guild_id,
             channel_id=reply.channel_id,
+            parent_channel_id=_thread_parent(interaction),
             role_ids=tuple(r.id for r in getattr(user, "roles", ())),
             prompt=draft.prompt,
             params=draft.params(await services.video.defaults(interaction.guild_id)),

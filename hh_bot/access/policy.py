@@ -100,9 +100,13 @@ class Policy:
         await self._store.set_setting(scope_of(guild_id), "channels", sorted(channels) or None)
         return sorted(channels)
 
-    async def channel_allowed(self, guild_id: int | None, channel_id: int) -> bool:
+    async def channel_allowed(
+        self, guild_id: int | None, channel_id: int, parent_id: int | None = None
+    ) -> bool:
+        """Whether videos may be made in ``channel_id``: every channel when the server keeps no
+        list. A thread (``parent_id`` is its channel's) is allowed where its channel is."""
         channels = await self.allowed_channels(guild_id)
-        return not channels or channel_id in channels
+        return not channels or channel_id in channels or parent_id in channels
 
     # -- server defaults and admin role ------------------------------------------------------
 

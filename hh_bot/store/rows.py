@@ -35,6 +35,7 @@ JOB_FIELDS: tuple[str, ...] = (
     "result_message_id",
     "error_kind",
     "error_detail",
+    "result_channel_id",
 )
 JOB_COLUMNS = ", ".join(JOB_FIELDS)
 INSERT_JOB = f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * len(JOB_FIELDS))})"
@@ -63,6 +64,7 @@ def row_to_job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
         result_message_id=v["result_message_id"],
         error_kind=v["error_kind"],
         error_detail=v["error_detail"],
+        result_channel_id=v["result_channel_id"],
     )
 
 
@@ -88,5 +90,6 @@ def job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
         "result_message_id": job.result_message_id,
         "error_kind": job.error_kind,
         "error_detail": job.error_detail,
+        "result_channel_id": job.result_channel_id,
     }
     return tuple(values[c] for c in JOB_FIELDS)

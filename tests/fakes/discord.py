@@ -182,6 +182,14 @@ class FakeDiscord:
         self.channels[chan.id] = chan
         return chan
 
+    def add_thread(self, parent_id: int, name: str) -> FakeChannel:
+        """A public thread of the text channel ``parent_id``: a channel of its own id (messages
+        go there) that is not in the guild's channel list, like an uncached active thread."""
+        parent = self.channels[parent_id]
+        chan = FakeChannel(self.ids.next(), name, 11, parent.guild_id, parent_id=parent.id)
+        self.channels[chan.id] = chan
+        return chan
+
     def dm_channel(self, user: UserRef) -> FakeChannel:
         u = self.user(user)
         for chan in self.channels.values():
