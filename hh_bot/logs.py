@@ -1,13 +1,38 @@
 """Logging set-up whose output can't carry a secret: the formatter masks every known secret in
-the finished line, tracebacks and exception texts included."""
+the finished line, tracebacks and exception texts included, and every token it can recognise
+by where it stands, which covers the secrets no one configured: interaction tokens.
+
+discord.py logs interaction tokens at DEBUG in two shapes, both masked here:
+
+* URLs: ``/webhooks/<application id>/<token>/…`` (every followup and reply edit) and
+  ``/interactions/<interaction id>/<token>/callback`` (every first response);
+* gateway events, logged whole: ``INTERACTION_CREATE`` carries ``'token': '<token>'``.
+
+The rule is by shape, not by value, since these tokens are new with every interaction: the path
+segment after a webhook's or interaction's id, and the value of any key named ``token`` or
+``…_token`` (``interaction_token`` in a stored reply, ``access_token``).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
 MASK = "****"
+
+# /webhooks/<id>/<token> and /interactions/<id>/<token>, in any URL or path.
+_TOKEN_PATH = re.compile(r"(/(?:webhooks|interactions)/\d+/)([^/?#\s'\"]+)")
+# 'token': 'x', "token":"x", token='x', interaction_token: "x" (JSON, repr or keyword style).
+_TOKEN_VALUE = re.compile(r"""(\b(?:\w+_)?token['"]?\s*[:=]\s*['"])([^'"]+)(['"])""", re.IGNORECASE)
+
+
+def mask_tokens(text: str) -> str:
+    """Mask every token recognisable by its place: in a webhook or interaction URL, or as the
+    value of a ``token`` key."""
+    text = _TOKEN_PATH.sub(lambda m: m.group(1) + MASK, text)
+    return _TOKEN_VALUE.sub(lambda m: m.group(1) + MASK + m.group(3), text)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -19,7 +44,7 @@ class RedactingFormatter(logging.Formatter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
-        return text
+        return mask_tokens(text)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))
