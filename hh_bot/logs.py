@@ -20,6 +20,8 @@ import re
 import sys
 from collections.abc import Iterable
 
+from hh_bot.reachability import describe
+
 MASK = "****"
 
 # /webhooks/<id>/<token> and /interactions/<id>/<token>, in any URL or path.
@@ -50,14 +52,38 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
+class OneLineReconnects(logging.Filter):
+    """discord.py logs each gateway reconnect with a whole traceback (``_log.exception``) for
+    what is a network blip the library handles itself; the reason fits in one line."""
+
+    MESSAGE = "Attempting a reconnect in %.2fs"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "discord.client" and record.msg == self.MESSAGE and record.exc_info:
+            error = record.exc_info[1]
+            reason = describe(error) if error is not None else "unknown"
+            record.msg = "lost the connection to Discord (%s); reconnecting in %.0f s"
+            args = record.args if isinstance(record.args, tuple) else ()
+            record.args = (reason, *args)
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def setup_logging(level: str, secrets: Iterable[str]) -> logging.Handler:
-    """Route every log line through one redacting handler on stderr; returns the handler."""
+    """Route every log line through one redacting handler on stderr; returns the handler.
+
+    Below DEBUG, discord.py's chatter is trimmed: request lines (``discord.http``) and the
+    "logging in" line ``discord.client`` repeats on every attempt to reach Discord."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter(secrets))
+    handler.addFilter(OneLineReconnects())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("discord.http").setLevel(max(logging.INFO, root.level))
+    if root.level > logging.DEBUG:
+        logging.getLogger("discord.client").setLevel(max(logging.WARNING, root.level))
     return handler

@@ -229,7 +229,8 @@ class FakeDiscord:
         return att
 
     # ---- lifecycle ---------------------------------------------------------------------
-    async def start(self) -> FakeDiscord:
+    async def start(self, port: int = 0) -> FakeDiscord:
+        """Listen on 127.0.0.1:``port`` (any free port by default)."""
         app = web.Application(client_max_size=512 * MIB)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/attachments/{cid}/{aid}/{name}", self._cdn)
@@ -237,7 +238,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._api)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=self.listen_backlog)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, backlog=self.listen_backlog)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"
