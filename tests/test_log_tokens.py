@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from hh_bot.clock import ScaledClock
 from hh_bot.logs import MASK, RedactingFormatter
 from tests.bot_world import API_KEY, BOT_TOKEN
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_payloads import TEXT_CHANNEL_ID
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
+from tests.launch_bot import clock_env
 from tests.test_launcher import bot_env, start_bot, stop_bot
 
 IMAGE = {
@@ -29,6 +31,7 @@ IMAGE = {
     "content_type": "image/png",
     "url": "https://cdn.discordapp.com/attachments/1/2/a.png",
 }
+FACTOR = 50.0
 TOKEN = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQ.x-Y_z"
 
 
@@ -38,12 +41,15 @@ def fragments(token: str) -> list[str]:
 
 
 async def test_debug_logs_of_a_real_interaction_carry_no_token(tmp_path: Path) -> None:
-    hh = FakeHappyHorse(api_key=API_KEY)
-    hh.scripts.append(TaskScript(duration=0.5))
+    clock = ScaledClock(FACTOR)  # shared with the bot process, so polls come in simulated time
+    hh = FakeHappyHorse(api_key=API_KEY, clock=clock, default_script=TaskScript(duration=60))
     await hh.start()
     try:
         async with FakeDiscord(token=BOT_TOKEN) as fake:
-            env = {**bot_env(tmp_path, fake.url, hh.base_url), "LOG_LEVEL": "DEBUG"}
+            env = {
+                **bot_env(tmp_path, fake.url, hh.base_url, **clock_env(clock)),
+                "LOG_LEVEL": "DEBUG",
+            }
             proc = await start_bot(tmp_path, env)
             try:
                 await fake.wait_for(lambda: fake.gateway.identify_count > 0, timeout=20)
