@@ -2,6 +2,9 @@
 
 python bot.py           start the bot (commands are synced only when they changed)
 python bot.py --sync    force a command sync on this start
+
+When Discord can't be reached the process says why in one line and tries again, with backoff,
+until it can; SIGINT or SIGTERM stops it at any point.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -28,6 +32,7 @@ from hh_bot.app import Services, build_services
 from hh_bot.clock import Clock
 from hh_bot.config import ConfigError, Settings, load_settings
 from hh_bot.logs import setup_logging
+from hh_bot.reachability import UNREACHABLE, ReconnectBackoff, describe
 from hh_bot.references.checker import ReferenceChecker
 
 log = logging.getLogger("hh_bot")
@@ -101,19 +106,77 @@ async def run(
     force_sync: bool = False,
     clock: Clock | None = None,
     checker: ReferenceChecker | None = None,
+    backoff: ReconnectBackoff | None = None,
 ) -> None:
     """Run until the bot closes or SIGINT/SIGTERM arrives; always close every service."""
     services = await build_services(settings, clock=clock, checker=checker)
-    bot = HHBot(services, force_sync=force_sync)
+    stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+            loop.add_signal_handler(sig, stopping.set)
     try:
-        async with bot:
-            await bot.start(settings.discord_token.reveal())
+        await run_until_stopped(
+            services, stopping, force_sync=force_sync, backoff=backoff or ReconnectBackoff()
+        )
     finally:
         await services.close()
+
+
+async def run_until_stopped(
+    services: Services, stopping: asyncio.Event, *, force_sync: bool, backoff: ReconnectBackoff
+) -> None:
+    """Run the bot until it closes or ``stopping`` is set.
+
+    While Discord can't be reached (no DNS, refused, timed out, a 5xx after discord.py's own
+    retries) each attempt ends in one warning line that says why, and the next one follows after
+    a capped, jittered backoff. A stop request ends the wait, or an attempt still logging in, at
+    once; a bot that is up closes cleanly (its runner waits for creates already sent).
+    """
+    token = services.settings.discord_token.reveal()
+    while not stopping.is_set():
+        bot = HHBot(services, force_sync=force_sync)
+        attempt = asyncio.create_task(_start(bot, token))
+        if not await _finished_first(attempt, stopping):
+            if bot.user is not None:  # logged in: a clean close, then start() returns
+                await bot.close()
+            else:
+                attempt.cancel()
+        await asyncio.wait({attempt})
+        if attempt.cancelled() or stopping.is_set():
+            return
+        error = attempt.exception()
+        if error is None:
+            return  # closed by itself
+        if not isinstance(error, (*UNREACHABLE, discord.DiscordServerError)):
+            raise error
+        delay = backoff.next_delay()
+        log.warning("cannot reach Discord: %s; retrying in %.0f s", _why(error), delay)
+        pause = asyncio.ensure_future(services.clock.sleep(delay))
+        if not await _finished_first(pause, stopping):
+            pause.cancel()
+
+
+async def _start(bot: HHBot, token: str) -> None:
+    async with bot:
+        await bot.start(token)
+
+
+async def _finished_first(work: asyncio.Future[Any], stopping: asyncio.Event) -> bool:
+    """Wait for ``work`` or for ``stopping``, whichever comes first: True when ``work`` did
+    (it is left running otherwise)."""
+    stop: asyncio.Future[Any] = asyncio.ensure_future(stopping.wait())
+    try:
+        done, _ = await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    return work in done
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, discord.DiscordServerError):
+        return f"Discord answered HTTP {error.status}"
+    return describe(error)
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
@@ -126,6 +189,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except ConfigError as error:
         print(f"hh-bot: configuration error: {error}", file=sys.stderr)
         return 2
+    # The bot has no voice: don't warn about missing voice libraries on every start.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     setup_logging(
         settings.log_level,
         [settings.discord_token.reveal(), settings.apiyi_api_key.reveal()],

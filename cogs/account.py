@@ -29,10 +29,23 @@ def _usage_line(usage: PeriodUsage) -> str:
 
 
 def job_link(job: Job) -> str:
-    message_id = job.result_message_id or job.reply.message_id
-    if message_id is None or job.guild_id is None:
+    """A link to the job's result where it was delivered, else to its progress reply.
+
+    A result lives in the reply's channel or, when that channel refused it, in the owner's DM
+    channel (``result_channel_id``; older rows have none and mean the reply's channel); a DM's
+    link has ``@me`` where a server's id goes.
+    """
+    if job.result_message_id is not None:
+        channel_id = job.result_channel_id or job.reply.channel_id
+        message_id = job.result_message_id
+    elif job.reply.message_id is not None:
+        channel_id, message_id = job.reply.channel_id, job.reply.message_id
+    else:
         return ""
-    return f"https://discord.com/channels/{job.guild_id}/{job.reply.channel_id}/{message_id}"
+    if job.guild_id is None:
+        return ""
+    where = job.guild_id if channel_id == job.reply.channel_id else "@me"
+    return f"https://discord.com/channels/{where}/{channel_id}/{message_id}"
 
 
 class AccountCog(commands.Cog):

@@ -16,7 +16,7 @@ from cogs.account import job_link
 from cogs.ui import strings as s
 from cogs.ui.permissions import is_admin
 from hh_bot.access.quota import day_start, month_start
-from hh_bot.config import RATIOS, RESOLUTIONS, usd_to_milli
+from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, usd_to_milli
 from hh_bot.errors import BadInput
 from hh_bot.jobs.model import JobState
 
@@ -158,7 +158,7 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
         self,
         interaction: Interaction,
         resolution: str | None = None,
-        duration: app_commands.Range[int, 3, 15] | None = None,
+        duration: app_commands.Range[int, MIN_DURATION, MAX_DURATION] | None = None,
         ratio: str | None = None,
         watermark: bool | None = None,
         prompt_extend: bool | None = None,

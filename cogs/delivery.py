@@ -30,7 +30,7 @@ from cogs.ui.buttons import job_view
 from cogs.ui.embeds import footer_marks, job_embed, shows_state
 from hh_bot.clock import Clock
 from hh_bot.errors import HHError, JobCanceled
-from hh_bot.jobs.delivery import DeliveryError, ProgressView, VideoResult
+from hh_bot.jobs.delivery import DeliveryError, ProgressView, ResultMessage, VideoResult
 from hh_bot.jobs.model import Job, JobState
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class DiscordDelivery:
         buttons = job_view(job.id, cancel=view.state is JobState.QUEUED)
         await self._edit_reply(job, paced=True, content=None, embed=embed, view=buttons)
 
-    async def deliver(self, job: Job, result: VideoResult) -> int | None:
+    async def deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
         expires = s.relative(result.url_expires_at)
 
         def text(file_attached: bool) -> str:
@@ -124,7 +124,7 @@ class DiscordDelivery:
         if self._token_valid(job) and reply.message_id is not None:
             told = await self._told_in_reply(job, notice, token=True)
             if told is not None:  # a repeat after a restart: that edit had landed
-                return told.id
+                return ResultMessage(told.id, reply.channel_id)
             attached = file(reply.interaction_upload_limit)
             for attempt in (attached, None) if attached is not None else (None,):
                 await self._pacer.take(reply.channel_id)
@@ -137,7 +137,7 @@ class DiscordDelivery:
                         view=notice.view,
                         allowed_mentions=_mention(job),
                     )
-                    return message.id
+                    return ResultMessage(message.id, reply.channel_id)
                 except discord.HTTPException as error:
                     if attempt is not None and _code(error) in TOO_LARGE:
                         continue  # larger than Discord allows here after all: send the link
@@ -174,8 +174,8 @@ class DiscordDelivery:
 
     # -- telling by message ------------------------------------------------------------------
 
-    async def _tell(self, job: Job, notice: Notice) -> int | None:
-        """Post the notice (channel, else DM), else show it in the reply; return the message."""
+    async def _tell(self, job: Job, notice: Notice) -> ResultMessage | None:
+        """Post the notice (channel, else DM), else show it in the reply; return where it is."""
         try:
             message = await self._post(job, notice)
         except DeliveryError:
@@ -189,11 +189,13 @@ class DiscordDelivery:
             )
             if not edited:
                 raise
-            return job.reply.message_id
+            if job.reply.message_id is None:
+                return None
+            return ResultMessage(job.reply.message_id, job.reply.channel_id)
         if message.id != job.reply.message_id:
             # The old progress reply shows the end too (it can't be left at "Uploading").
             await self._edit_reply(job, content=None, embed=notice.embed, view=None)
-        return message.id
+        return ResultMessage(message.id, message.channel.id)
 
     async def _post(self, job: Job, notice: Notice) -> discord.Message:
         """Post in the reply's channel, else DM the user; never twice for the same job."""

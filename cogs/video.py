@@ -22,8 +22,7 @@ from hh_bot.errors import BadInput, NotAllowed
 from hh_bot.jobs.delivery import ProgressView
 from hh_bot.jobs.intake import VideoRequest
 from hh_bot.jobs.model import JobState, ReplyTarget
-from hh_bot.jobs.request_checks import Settings as GenSettings
-from hh_bot.jobs.request_checks import clean_prompt, parse_int, resolve_settings
+from hh_bot.jobs.request_checks import GenParams, clean_prompt, parse_int, resolve_params
 from hh_bot.references.checker import AttachmentMeta, parse_url_list
 
 if TYPE_CHECKING:
@@ -45,6 +44,12 @@ def attachment_meta(attachment: discord.Attachment) -> AttachmentMeta:
         width=attachment.width,
         height=attachment.height,
     )
+
+
+def _thread_parent(interaction: Interaction) -> int | None:
+    """The channel a thread belongs to (Discord sends it as the thread's ``parent_id``)."""
+    channel = interaction.channel
+    return channel.parent_id if isinstance(channel, discord.Thread) else None
 
 
 def _check_count(count: int) -> None:
@@ -69,10 +74,10 @@ class Draft:
         self.urls = urls
         self.options = options
         _check_count(len(attachments) + len(urls))
-        resolve_settings(Defaults(), **options)  # range checks only; real defaults come later
+        resolve_params(Defaults(), **options)  # range checks only; real defaults come later
 
-    def settings(self, defaults: Defaults) -> GenSettings:
-        return resolve_settings(defaults, **self.options)
+    def params(self, defaults: Defaults) -> GenParams:
+        return resolve_params(defaults, **self.options)
 
 
 class VideoCog(commands.Cog):
@@ -178,9 +183,10 @@ class VideoCog(commands.Cog):
             user_id=user.id,
             guild_id=interaction.guild_id,
             channel_id=reply.channel_id,
+            parent_channel_id=_thread_parent(interaction),
             role_ids=tuple(r.id for r in getattr(user, "roles", ())),
             prompt=draft.prompt,
-            settings=draft.settings(await services.video.defaults(interaction.guild_id)),
+            params=draft.params(await services.video.defaults(interaction.guild_id)),
             attachments=tuple(draft.attachments),
             urls=tuple(draft.urls),
         )

@@ -77,3 +77,56 @@ def test_start_without_env_names_the_missing_key(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "hh-bot: configuration error: DISCORD_TOKEN is missing: set it in .env (see .env.example)"
     ]
+
+
+def _core_modules() -> list[Path]:
+    return sorted((ROOT / "hh_bot").rglob("*.py"))
+
+
+def test_module_names_say_what_they_hold() -> None:
+    """No module named after a famous package (``requests``) and no ``service`` beside
+    ``services``: a name is found once, and means one thing."""
+    stems = [p.stem for p in _core_modules()]
+    assert not {"requests", "service", "services", "utils", "helpers"} & set(stems)
+
+
+def test_settings_is_one_class() -> None:
+    """``Settings`` is the process configuration; a request's parameters are ``GenParams``."""
+    owners = []
+    for path in _core_modules() + sorted((ROOT / "cogs").rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        owners += [
+            path.relative_to(ROOT).as_posix()
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef) and node.name == "Settings"
+        ]
+    assert owners == ["hh_bot/config.py"]
+
+
+def test_docstrings_name_modules_that_exist() -> None:
+    """A ``name.py`` quoted in the code's docs names a file of the project (a stale name after a
+    move sends a reader nowhere)."""
+    files = {p.name for p in ROOT.rglob("*.py") if ".venv" not in p.parts}
+    paths = {p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*.py") if ".venv" not in p.parts}
+    stale = []
+    for path in _core_modules() + sorted((ROOT / "cogs").rglob("*.py")) + [ROOT / "bot.py"]:
+        for name in re.findall(r"``([\w/]+\.py)``", path.read_text()):
+            if name not in files and name not in paths:
+                stale.append(f"{path.name}: {name}")
+    assert stale == []
+
+
+async def test_the_jobs_table_has_the_columns_of_the_row_mapping(tmp_path: Path) -> None:
+    """The column order lives in ``rows.JOB_FIELDS`` only; the migrated table must agree."""
+    from hh_bot.store.rows import INSERT_JOB, JOB_FIELDS, UPDATE_JOB
+    from hh_bot.store.sqlite import Store
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        async with store._db.execute("PRAGMA table_info(jobs)") as cur:
+            columns = [row[1] for row in await cur.fetchall()]
+    finally:
+        await store.close()
+    assert sorted(columns) == sorted(JOB_FIELDS)
+    assert INSERT_JOB.count("?") == len(JOB_FIELDS)
+    assert UPDATE_JOB.count("?") == len(JOB_FIELDS)

@@ -11,7 +11,7 @@ import pytest
 
 from cogs.ui import strings as s
 from hh_bot.errors import ModerationBlocked
-from hh_bot.jobs.delivery import ProgressView, VideoResult
+from hh_bot.jobs.delivery import ProgressView, ResultMessage, VideoResult
 from hh_bot.jobs.model import Job, JobState
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.fakes.discord_interactions import FakeInteraction
@@ -239,7 +239,8 @@ async def test_telling_again_after_expiry_reuses_the_reply_that_has_the_video(
         video = tmp_path / "again.mp4"
         video.write_bytes(w.hh.video_bytes)
         result = VideoResult("https://example.invalid/v.mp4", w.clock.now(), video, len(VIDEO))
-        assert await w.bot.delivery.deliver(redrawn, result) == reply.id
+        placed = await w.bot.delivery.deliver(redrawn, result)
+        assert placed == ResultMessage(reply.id, TEXT_CHANNEL_ID)
         assert not [r for r in posts_to(w, TEXT_CHANNEL_ID)], "told twice"
         assert is_final(reply) and reply.content == s.READY.format(user_id=handle.user.id)
         assert [a.data for a in reply.attachments] == [w.hh.video_bytes]
@@ -270,6 +271,6 @@ async def test_delivering_again_while_the_token_lives_uploads_nothing_new(tmp_pa
         video = tmp_path / "again.mp4"
         video.write_bytes(w.hh.video_bytes)
         result = VideoResult("https://example.invalid/v.mp4", w.clock.now(), video, len(VIDEO))
-        assert await w.bot.delivery.deliver(job, result) == reply.id
+        assert await w.bot.delivery.deliver(job, result) == ResultMessage(reply.id, TEXT_CHANNEL_ID)
         assert len([r for r in w.discord.requests if r.files]) == uploads
         assert not posts_to(w, TEXT_CHANNEL_ID)

@@ -72,7 +72,7 @@ BAD: dict[str, Bad] = {
         one_image(prompt="\u200b\x00\u0007"), s.BAD_INPUT["empty_prompt"]
     ),
     "prompt over 5000": Bad(one_image(prompt="a" * 5001), s.BAD_INPUT["long_prompt"], raw=True),
-    "duration 2": Bad(one_image(duration=2), s.BAD_INPUT["bad_duration"], raw=True),
+    "duration 1": Bad(one_image(duration=1), s.BAD_INPUT["bad_duration"], raw=True),
     "duration 16": Bad(one_image(duration=16), s.BAD_INPUT["bad_duration"], raw=True),
     "seed -1": Bad(one_image(seed=-1), s.BAD_INPUT["bad_seed"], raw=True),
     "seed 2**31": Bad(one_image(seed=2**31), s.BAD_INPUT["bad_seed"], raw=True),

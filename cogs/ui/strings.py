@@ -28,7 +28,7 @@ PROMPT_DESC = "What happens in the video; refer to images as character1, charact
 IMAGE_DESC = "A reference image (JPEG, PNG or WEBP, short side ≥ 400 px, ≤ 10 MB)"
 URLS_DESC = "Links to reference images (https), separated by spaces or new lines"
 RESOLUTION_DESC = "Video resolution"
-DURATION_DESC = "Length in seconds (3–15)"
+DURATION_DESC = "Length in seconds (2–15)"
 RATIO_DESC = "Aspect ratio"
 SEED_DESC = "Random seed for repeatable results (0–2147483647)"
 WATERMARK_DESC = "Add the provider's watermark"
@@ -38,7 +38,7 @@ MODAL_TITLE = "Make a video from this message"
 MODAL_PROMPT = "Prompt"
 MODAL_PROMPT_HINT = "character1 walks through a sunset garden"
 MODAL_RESOLUTION = "Resolution (720P or 1080P)"
-MODAL_DURATION = "Duration in seconds (3–15)"
+MODAL_DURATION = "Duration in seconds (2–15)"
 MODAL_RATIO = "Aspect ratio (16:9, 9:16, 1:1, 4:3, 3:4)"
 MODAL_SEED = "Seed (optional)"
 QUOTA_DESC = "Your video allowance: used, left, and when it resets"
@@ -96,8 +96,10 @@ JOB_GONE = "That job no longer exists."
 BAD_INPUT = {
     "empty_prompt": "Please write a prompt: it can't be empty.",
     "long_prompt": "The prompt is too long: at most 5000 characters.",
+    "long_prompt_cjk": "The prompt is too long: Chinese, Japanese and Korean characters count "
+    "double, so at most 2500 of them (or 5000 characters of other text, counted together).",
     "bad_resolution": "Resolution must be 720P or 1080P.",
-    "bad_duration": "Duration must be a whole number of seconds from 3 to 15.",
+    "bad_duration": "Duration must be a whole number of seconds from 2 to 15.",
     "bad_ratio": "Aspect ratio must be one of 16:9, 9:16, 1:1, 4:3, 3:4.",
     "bad_seed": "Seed must be a whole number from 0 to 2147483647.",
     "no_images": "Add at least one reference image (attach it or paste an https link).",

@@ -1,8 +1,8 @@
 """Per-server admin policy: limit overrides, bans, allowed channels, server defaults, admin role.
 
 Stored as small JSON values in the store's ``settings`` table under the scope ``guild:<id>``
-(``guild:0`` for direct messages). This module only reads and writes policy; ``quota.py``
-applies it.
+(``guild:0`` for direct messages). This module only reads and writes policy; ``quota.py`` (in
+this package) applies it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hh_bot.config import RATIOS, RESOLUTIONS, Defaults, Limits
+from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults, Limits
 from hh_bot.store.sqlite import Store
 
 PERIODS = ("day", "month")
@@ -100,9 +100,13 @@ class Policy:
         await self._store.set_setting(scope_of(guild_id), "channels", sorted(channels) or None)
         return sorted(channels)
 
-    async def channel_allowed(self, guild_id: int | None, channel_id: int) -> bool:
+    async def channel_allowed(
+        self, guild_id: int | None, channel_id: int, parent_id: int | None = None
+    ) -> bool:
+        """Whether videos may be made in ``channel_id``: every channel when the server keeps no
+        list. A thread (``parent_id`` is its channel's) is allowed where its channel is."""
         channels = await self.allowed_channels(guild_id)
-        return not channels or channel_id in channels
+        return not channels or channel_id in channels or parent_id in channels
 
     # -- server defaults and admin role ------------------------------------------------------
 
@@ -113,7 +117,7 @@ class Policy:
     async def set_default(self, guild_id: int, name: str, value: Any) -> Defaults:
         checks = {
             "resolution": lambda v: v in RESOLUTIONS,
-            "duration": lambda v: isinstance(v, int) and 3 <= v <= 15,
+            "duration": lambda v: isinstance(v, int) and MIN_DURATION <= v <= MAX_DURATION,
             "ratio": lambda v: v in RATIOS,
             "watermark": lambda v: isinstance(v, bool),
             "prompt_extend": lambda v: isinstance(v, bool),

@@ -38,6 +38,15 @@ class VideoResult:
     size: int | None
 
 
+@dataclass(frozen=True)
+class ResultMessage:
+    """Where a delivered result lives: the reply's channel, or the owner's DM channel when the
+    channel refused it (``/jobs`` links it there)."""
+
+    message_id: int
+    channel_id: int
+
+
 LINK_LIFETIME = 24 * 3600.0
 
 
@@ -52,8 +61,9 @@ class Delivery(Protocol):
     async def show_progress(self, job: Job, view: ProgressView) -> None:
         """Edit the job's reply to show ``view``."""
 
-    async def deliver(self, job: Job, result: VideoResult) -> int | None:
-        """Hand the video (file when it fits, else the link) to the user; return the message id."""
+    async def deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
+        """Hand the video (file when it fits, else the link) to the user; return where the
+        message that carries it lives (None when not known)."""
 
     async def fail(self, job: Job, error: HHError) -> None:
         """Tell the user the job ended without a video, and why."""

@@ -16,7 +16,7 @@ from hh_bot.clock import Clock
 from hh_bot.config import Defaults, Settings
 from hh_bot.errors import NotAllowed
 from hh_bot.jobs.model import Job, JobParams, ReplyTarget, new_job_id
-from hh_bot.jobs.request_checks import Settings as GenSettings
+from hh_bot.jobs.request_checks import GenParams
 from hh_bot.jobs.runner import Runner
 from hh_bot.references.checker import AttachmentMeta, ReferenceChecker
 from hh_bot.store.sqlite import Store
@@ -27,9 +27,10 @@ class VideoRequest:
     user_id: int
     guild_id: int | None
     channel_id: int
+    parent_channel_id: int | None  # a thread's channel, else None
     role_ids: tuple[int, ...]
-    prompt: str  # already cleaned by ``requests.clean_prompt``
-    settings: GenSettings
+    prompt: str  # already cleaned by ``request_checks.clean_prompt``
+    params: GenParams
     attachments: tuple[tuple[str, AttachmentMeta], ...]
     urls: tuple[str, ...]
 
@@ -54,12 +55,20 @@ class VideoService:
         self._checker = checker
         self._runner = runner
 
-    async def check_allowed(self, user_id: int, guild_id: int | None, channel_id: int) -> None:
+    async def check_allowed(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int,
+        parent_channel_id: int | None = None,
+    ) -> None:
+        """Refuse DMs, banned users and channels off the server's list (a thread counts as its
+        parent channel, ``parent_channel_id``)."""
         if guild_id is None:
             raise NotAllowed("dm")
         if await self._policy.is_banned(guild_id, user_id):
             raise NotAllowed("banned")
-        if not await self._policy.channel_allowed(guild_id, channel_id):
+        if not await self._policy.channel_allowed(guild_id, channel_id, parent_channel_id):
             raise NotAllowed("channel")
 
     async def defaults(self, guild_id: int | None) -> Defaults:
@@ -71,9 +80,11 @@ class VideoService:
         The front end posts the public progress reply only after this succeeds, then calls
         ``launch``; a crash in between leaves a queued job that the next start runs.
         """
-        await self.check_allowed(request.user_id, request.guild_id, request.channel_id)
+        await self.check_allowed(
+            request.user_id, request.guild_id, request.channel_id, request.parent_channel_id
+        )
         references = await self._checker.check_all(request.attachments, request.urls)
-        s = request.settings
+        s = request.params
         params = JobParams(
             prompt=request.prompt,
             image_urls=tuple(r.url for r in references),

@@ -149,6 +149,7 @@ class Job:
     finished_at: float | None = None  # when the job reached a final state
     result_url: str | None = None
     result_message_id: int | None = None
+    result_channel_id: int | None = None  # where that message lives (the reply's channel or a DM)
     error_kind: str | None = None  # an error class name, e.g. "TaskFailed"
     error_detail: str | None = None  # upstream code or reason, safe to show
 

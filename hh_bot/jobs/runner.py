@@ -29,7 +29,7 @@ from hh_bot.errors import (
     UnknownOutcome,
     UpstreamError,
 )
-from hh_bot.jobs.delivery import Delivery, VideoResult, link_expiry
+from hh_bot.jobs.delivery import Delivery, ResultMessage, VideoResult, link_expiry
 from hh_bot.jobs.fairqueue import fair_order, next_to_start
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.notices import Endings
@@ -354,14 +354,19 @@ class Runner:
         path = self._tmp_dir / f"{job.id}.mp4"
         # One transfer slot covers both directions, which bounds memory and bandwidth.
         async with self._transfers:
-            job, message_id = await self._transfer(job, status, path, now)
-        job = job.advance(JobState.DONE, self._clock.now(), result_message_id=message_id)
+            job, placed = await self._transfer(job, status, path, now)
+        job = job.advance(
+            JobState.DONE,
+            self._clock.now(),
+            result_message_id=placed.message_id if placed else None,
+            result_channel_id=placed.channel_id if placed else None,
+        )
         await self._store.save(job)
         return job
 
     async def _transfer(
         self, job: Job, status: TaskStatus, path: Path, now: float
-    ) -> tuple[Job, int | None]:
+    ) -> tuple[Job, ResultMessage | None]:
         """Download the video, then hand it over; no progress edit in between, since the
         delivery's own edit follows at once (two edits in a moment only invite 429s)."""
         assert status.video_url is not None
@@ -375,10 +380,10 @@ class Runner:
                 file=path if size is not None else None,
                 size=size,
             )
-            message_id = await self._delivery.deliver(job, result)
+            placed = await self._delivery.deliver(job, result)
         finally:
             path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local unlink doesn't block
-        return job, message_id
+        return job, placed
 
     async def _download(self, job: Job, url: str, path: Path) -> int | None:
         """The file's size, or None when only the link can be delivered (e.g. too large)."""

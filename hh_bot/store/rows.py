@@ -1,5 +1,8 @@
 """A job as a row of the ``jobs`` table: the columns in order, and the mapping both ways.
 
+This is the one place that knows the column order: the SELECT list, the INSERT and the UPDATE
+statements are all derived from ``JOB_FIELDS``.
+
 ``charge`` (reserved | committed | released) is the one column a ``Job`` does not carry: the
 store sets it when it settles the job's ledger (see ``hh_bot/store/tx.py``).
 """
@@ -12,57 +15,81 @@ from typing import Any
 
 from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
 
-JOB_COLUMNS = (
-    "id, user_id, guild_id, state, params, reply, cost, charge, created_at, updated_at, "
-    "task_id, progress, submitted_at, completed_at, finished_at, result_url, "
-    "result_message_id, error_kind, error_detail"
+JOB_FIELDS: tuple[str, ...] = (
+    "id",
+    "user_id",
+    "guild_id",
+    "state",
+    "params",
+    "reply",
+    "cost",
+    "charge",
+    "created_at",
+    "updated_at",
+    "task_id",
+    "progress",
+    "submitted_at",
+    "completed_at",
+    "finished_at",
+    "result_url",
+    "result_message_id",
+    "error_kind",
+    "error_detail",
+    "result_channel_id",
 )
+JOB_COLUMNS = ", ".join(JOB_FIELDS)
+INSERT_JOB = f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * len(JOB_FIELDS))})"
+UPDATE_JOB = f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in JOB_FIELDS[1:])} WHERE id = ?"
 
 
 def row_to_job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
     """The job of a row selected as ``JOB_COLUMNS`` (extra columns after them are ignored)."""
+    v = dict(zip(JOB_FIELDS, row, strict=False))
     return Job(
-        id=row[0],
-        user_id=row[1],
-        guild_id=row[2],
-        state=JobState(row[3]),
-        params=JobParams.from_json(json.loads(row[4])),
-        reply=ReplyTarget.from_json(json.loads(row[5])),
-        cost=row[6],
-        created_at=row[8],
-        updated_at=row[9],
-        task_id=row[10],
-        progress=row[11],
-        submitted_at=row[12],
-        completed_at=row[13],
-        finished_at=row[14],
-        result_url=row[15],
-        result_message_id=row[16],
-        error_kind=row[17],
-        error_detail=row[18],
+        id=v["id"],
+        user_id=v["user_id"],
+        guild_id=v["guild_id"],
+        state=JobState(v["state"]),
+        params=JobParams.from_json(json.loads(v["params"])),
+        reply=ReplyTarget.from_json(json.loads(v["reply"])),
+        cost=v["cost"],
+        created_at=v["created_at"],
+        updated_at=v["updated_at"],
+        task_id=v["task_id"],
+        progress=v["progress"],
+        submitted_at=v["submitted_at"],
+        completed_at=v["completed_at"],
+        finished_at=v["finished_at"],
+        result_url=v["result_url"],
+        result_message_id=v["result_message_id"],
+        error_kind=v["error_kind"],
+        error_detail=v["error_detail"],
+        result_channel_id=v["result_channel_id"],
     )
 
 
 def job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
-    """The values of ``JOB_COLUMNS`` for ``job``, in order."""
-    return (
-        job.id,
-        job.user_id,
-        job.guild_id,
-        job.state.value,
-        json.dumps(job.params.to_json()),
-        json.dumps(job.reply.to_json()),
-        job.cost,
-        charge,
-        job.created_at,
-        job.updated_at,
-        job.task_id,
-        job.progress,
-        job.submitted_at,
-        job.completed_at,
-        job.finished_at,
-        job.result_url,
-        job.result_message_id,
-        job.error_kind,
-        job.error_detail,
-    )
+    """The values of ``JOB_FIELDS`` for ``job``, in order."""
+    values: dict[str, Any] = {
+        "id": job.id,
+        "user_id": job.user_id,
+        "guild_id": job.guild_id,
+        "state": job.state.value,
+        "params": json.dumps(job.params.to_json()),
+        "reply": json.dumps(job.reply.to_json()),
+        "cost": job.cost,
+        "charge": charge,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "task_id": job.task_id,
+        "progress": job.progress,
+        "submitted_at": job.submitted_at,
+        "completed_at": job.completed_at,
+        "finished_at": job.finished_at,
+        "result_url": job.result_url,
+        "result_message_id": job.result_message_id,
+        "error_kind": job.error_kind,
+        "error_detail": job.error_detail,
+        "result_channel_id": job.result_channel_id,
+    }
+    return tuple(values[c] for c in JOB_FIELDS)

@@ -2,7 +2,7 @@
 
 The store is the source of truth: jobs are written before they are submitted, and a job's state
 change and its ledger entry are written in one transaction, so no crash can leave a reservation
-without its job or settle one twice (``store_tx.py``; a job's row is ``job_rows.py``). Admin
+without its job or settle one twice (``tx.py``; a job's row is ``rows.py``). Admin
 policy (limits, grants, bans, channels, defaults) lives here too; the rules that read it live in
 ``quota.py``.
 """

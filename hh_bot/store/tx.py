@@ -11,7 +11,7 @@ from typing import Any
 import aiosqlite
 
 from hh_bot.jobs.model import Job, JobState
-from hh_bot.store.rows import JOB_COLUMNS, job_values
+from hh_bot.store.rows import INSERT_JOB, UPDATE_JOB, job_values
 
 
 async def scalar(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any:
@@ -68,10 +68,7 @@ class Tx:
         return None if value is None else float(value)
 
     async def insert_job(self, job: Job) -> None:
-        await self.db.execute(
-            f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({','.join('?' * 19)})",
-            job_values(job, "reserved"),
-        )
+        await self.db.execute(INSERT_JOB, job_values(job, "reserved"))
         await self._ledger(job, "reserve")
 
     async def update_job(self, job: Job) -> None:
@@ -82,8 +79,7 @@ class Tx:
             charge = "committed" if outcome == "commit" else "released"
             await self._ledger(job, outcome)
         values = job_values(job, charge)
-        assignments = ", ".join(f"{c.strip()} = ?" for c in JOB_COLUMNS.split(",")[1:])
-        await self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values[1:], job.id))
+        await self.db.execute(UPDATE_JOB, (*values[1:], job.id))
 
     async def _ledger(self, job: Job, kind: str) -> None:
         await self.db.execute(

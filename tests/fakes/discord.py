@@ -182,6 +182,14 @@ class FakeDiscord:
         self.channels[chan.id] = chan
         return chan
 
+    def add_thread(self, parent_id: int, name: str) -> FakeChannel:
+        """A public thread of the text channel ``parent_id``: a channel of its own id (messages
+        go there) that is not in the guild's channel list, like an uncached active thread."""
+        parent = self.channels[parent_id]
+        chan = FakeChannel(self.ids.next(), name, 11, parent.guild_id, parent_id=parent.id)
+        self.channels[chan.id] = chan
+        return chan
+
     def dm_channel(self, user: UserRef) -> FakeChannel:
         u = self.user(user)
         for chan in self.channels.values():
@@ -221,7 +229,8 @@ class FakeDiscord:
         return att
 
     # ---- lifecycle ---------------------------------------------------------------------
-    async def start(self) -> FakeDiscord:
+    async def start(self, port: int = 0) -> FakeDiscord:
+        """Listen on 127.0.0.1:``port`` (any free port by default)."""
         app = web.Application(client_max_size=512 * MIB)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/attachments/{cid}/{aid}/{name}", self._cdn)
@@ -229,7 +238,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._api)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=self.listen_backlog)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, backlog=self.listen_backlog)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}"

@@ -135,16 +135,43 @@ class FakeMember:
 class FakeChannel:
     id: int
     name: str
-    type: int = 0  # 0 guild text, 1 DM
+    type: int = 0  # 0 guild text, 1 DM, 11 public thread
     guild_id: int | None = None
     recipient: FakeUser | None = None
     position: int = 0
+    parent_id: int | None = None  # threads: the text channel they belong to
 
     @property
     def is_dm(self) -> bool:
         return self.type == 1
 
+    @property
+    def is_thread(self) -> bool:
+        return self.type in (10, 11, 12)
+
     def payload(self) -> JSON:
+        if self.is_thread:
+            # As Discord sends a thread in an interaction's ``channel``: its own id, its parent.
+            return {
+                "id": str(self.id),
+                "type": self.type,
+                "guild_id": str(self.guild_id),
+                "name": self.name,
+                "parent_id": str(self.parent_id),
+                "owner_id": str(self.parent_id),  # who started it doesn't matter here
+                "last_message_id": None,
+                "rate_limit_per_user": 0,
+                "message_count": 0,
+                "member_count": 1,
+                "total_message_sent": 0,
+                "flags": 0,
+                "thread_metadata": {
+                    "archived": False,
+                    "auto_archive_duration": 1440,
+                    "archive_timestamp": "2026-01-01T00:00:00+00:00",
+                    "locked": False,
+                },
+            }
         if self.is_dm:
             assert self.recipient is not None
             return {

@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from hh_bot.errors import HHError
-from hh_bot.jobs.delivery import DeliveryError, ProgressView, VideoResult
+from hh_bot.jobs.delivery import DeliveryError, ProgressView, ResultMessage, VideoResult
 from hh_bot.jobs.model import Job
 
 
@@ -33,13 +33,13 @@ class RecordingDelivery:
         self.progress.append((job.id, view))
         await self._notify()
 
-    async def deliver(self, job: Job, result: VideoResult) -> int | None:
+    async def deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
         if self.refuse:
             raise DeliveryError("refused")
         data = result.file.read_bytes() if result.file is not None else None
         self.delivered.append(Delivered(job, result, data))
         await self._notify()
-        return 1000 + len(self.delivered)
+        return ResultMessage(1000 + len(self.delivered), job.reply.channel_id)
 
     async def fail(self, job: Job, error: HHError) -> None:
         self.failures.append((job, error))
