@@ -1,10 +1,11 @@
 """The HappyHorse (via APIYI) client: create a task, poll it once, download the result.
 
 Errors are the typed classes of ``hh_bot.errors``. Money rule for ``create``: a request is
-repeated only when no task can exist — a 429 throttle, a connection that never opened, or a
-5xx *answer* from the API itself (a JSON error body, not 502/504). Anything that may have
-created a task — a timeout or reset after sending, 502/504 from a proxy, a 5xx without the
-API's JSON body, a 2xx without a task id — raises ``UnknownOutcome`` and is never repeated.
+repeated only when it certainly never reached the API — a connection that never opened (refused,
+DNS failure) or an answer saying nothing was made (a 429 rate limit; a 429 about balance or
+quota is never repeated). Anything that may have created a task — a timeout or reset after
+sending, any 5xx (a gateway answers a JSON 500 when its upstream call timed out *after*
+sending), a 2xx without a task id — raises ``UnknownOutcome`` and is never repeated.
 
 Timeouts are real seconds (aiohttp's), all waits between retries go through the clock. The API
 key only ever travels in the create/poll ``Authorization`` header: it is scrubbed from every
