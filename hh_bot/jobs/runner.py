@@ -27,6 +27,7 @@ from hh_bot.errors import (
     TaskFailed,
     Throttled,
     UnknownOutcome,
+    UnsafeLink,
     UpstreamError,
 )
 from hh_bot.jobs.delivery import Delivery, VideoResult, link_expiry
@@ -385,7 +386,7 @@ class Runner:
         try:
             return await self._api.download(url, path, max_bytes=self._config.max_video_bytes)
         except DownloadError as error:
-            if error.status is None:
+            if error.status is None and not isinstance(error, UnsafeLink):
                 log.info("job %s: video not downloadable (%s), sending link", job.id, error)
                 return None
             raise

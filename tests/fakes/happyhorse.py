@@ -41,7 +41,7 @@ POLL_FAULTS = frozenset(
     {"5xx", "429", "slow", "stall", "reset", "lost", "garbage", "unknown", "auth", "forbidden"}
 )
 DOWNLOAD_FAULTS = frozenset(
-    {"403", "404", "truncated", "slow", "nolength", "reset", "lost", "stall", "html"}
+    {"403", "404", "truncated", "slow", "nolength", "reset", "lost", "stall", "html", "redirect"}
 )
 
 
@@ -324,6 +324,8 @@ class FakeHappyHorse:
         if fault == "stall":
             await self._stall(self.slow_delay)
             return self._drop(request)
+        if fault == "redirect":  # to the same, valid link: a client that follows gets a video
+            raise web.HTTPFound(str(request.url))
         if fault == "html":
             return web.Response(status=200, text="<html>sign in</html>", content_type="text/html")
         data = task.script.video if task.script.video is not None else self.video_bytes
