@@ -100,6 +100,7 @@ class FakeHappyHorse:
     trickle_interval: float = 5.0  # clock seconds between 1 KiB chunks of a "slow" download
     bad_result_url: str | None = None  # when set, completed tasks point here (a bad gateway)
     url_ttl: float = 86400.0  # signed result URLs expire this long after completion
+    fresh_urls: bool = False  # each poll signs a new link, valid url_ttl from the poll on
     task_ttl: float = 86400.0  # task ids are forgotten this long after creation
     video_bytes: bytes = field(default_factory=make_mp4)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -292,8 +293,9 @@ class FakeHappyHorse:
                 return shapes.TaskView(
                     task.task_id, "failed", 100, None, script.fail_code, script.fail_message
                 )
+            signed_at = now if self.fresh_urls else task.finishes_at
             url = self.bad_result_url or self.result_url(
-                task.task_id, int(task.finishes_at + self.url_ttl)
+                task.task_id, int(signed_at + self.url_ttl)
             )
             return shapes.TaskView(task.task_id, "completed", 100, url)
         if age < 0.1 * script.duration:
