@@ -515,3 +515,34 @@ async def test_client_refuses_session_with_default_credentials() -> None:
         with pytest.raises(ValueError) as info:
             HappyHorseClient(session, base_url="http://127.0.0.1:1", api_key=f"{KEY}\r\nX: y")
         assert KEY not in str(info.value)
+
+
+@pytest.mark.parametrize("failure", ["dns", "refused"])
+async def test_an_unreachable_api_is_one_line_per_attempt_naming_it(
+    caplog: pytest.LogCaptureFixture, failure: str
+) -> None:
+    """DNS failure or refused connection at first use: never sent, so retried; each attempt
+    logs one line naming the host that can't be reached, never a traceback."""
+    from hh_bot.references.resolvers import AiohttpResolver, StaticResolver
+
+    caplog.set_level(logging.DEBUG, logger="hh_bot")
+    if failure == "dns":
+        base = "https://api.unreachable.example"
+        connector = aiohttp.TCPConnector(resolver=AiohttpResolver(StaticResolver({})))
+    else:
+        base = f"http://127.0.0.1:{_free_port()}"
+        connector = aiohttp.TCPConnector()
+    host = base.split("://")[1]
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = HappyHorseClient(
+            session, base_url=base, api_key=KEY, clock=ScaledClock(factor=1000.0)
+        )
+        with pytest.raises(UpstreamError) as info:
+            await client.create(REQ)
+    assert info.value.task_may_exist is False and host.split(":")[0] in str(info.value)
+    lines = [r for r in caplog.records if r.name.startswith("hh_bot")]
+    assert len(lines) == 3  # attempts 1-3 say they retry; the 4th is the raised error
+    for record in lines:
+        assert record.exc_info is None and "\n" not in record.getMessage()
+        assert host.split(":")[0] in record.getMessage()
+        assert KEY not in record.getMessage()
