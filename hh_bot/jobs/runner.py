@@ -288,7 +288,7 @@ class Runner:
         """
         try:
             stored = job.state in (JobState.DOWNLOADING, JobState.DELIVERING) and job.result_url
-            if stored and not self._link_expired(job):
+            if stored and (job.task_id is None or not self._link_expired(job)):
                 assert job.result_url is not None
                 status = TaskStatus(
                     job.task_id or "", TaskState.SUCCEEDED, 100, "stored", job.result_url
@@ -302,7 +302,8 @@ class Runner:
             try:
                 job = await self._fetch_and_deliver(job, status)
             except DownloadError as error:
-                if status.raw_status != "stored" or error.status not in (403, 404):
+                stale = status.raw_status == "stored" and error.status in (403, 404)
+                if not stale or job.task_id is None:
                     raise
                 log.info("job %s: the stored video link was refused; polling again", job.id)
                 fresh = await self._await_completion(job, resumed=True)
