@@ -234,17 +234,21 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             await self._say(interaction, s.ADMIN_NO_USAGE)
             return
         total = sum(r.committed for r in rows)
+        billed = sum(r.possibly_billed for r in rows)
         lines = [
             s.ADMIN_USAGE_LINE.format(
                 user=f"<@{r.user_id}>", jobs=r.jobs, spent=s.money(r.committed),
-                reserved=s.money(r.reserved),
+                billed=s.money(r.possibly_billed), reserved=s.money(r.reserved),
             )
             for r in rows[:25]
         ]  # fmt: skip
         embed = discord.Embed(
-            title=s.ADMIN_USAGE_TITLE.format(period=period, total=s.money(total)),
+            title=s.ADMIN_USAGE_TITLE.format(
+                period=period, total=s.money(total), billed=s.money(billed)
+            ),
             description="\n".join(lines),
         )
+        embed.set_footer(text=s.ADMIN_USAGE_NOTE)
         await self._say(interaction, None, embed=embed)
 
 

@@ -11,6 +11,7 @@ import aiohttp
 from hh_bot.access.policy import Policy
 from hh_bot.access.quota import Quota
 from hh_bot.api.client import HappyHorseClient
+from hh_bot.api.result_link import LinkRules, download_session
 from hh_bot.clock import Clock, SystemClock
 from hh_bot.config import Settings
 from hh_bot.jobs.delivery import Delivery
@@ -33,6 +34,7 @@ class Services:
     quota: Quota
     planner: PollPlanner
     tmp_dir: Path
+    downloads: aiohttp.ClientSession | None = None  # result links only (see api.result_link)
     _runner: Runner | None = field(default=None, init=False)
     _video: VideoService | None = field(default=None, init=False)
 
@@ -84,6 +86,8 @@ class Services:
             await self._runner.stop()
         await self.checker.close()
         await self.session.close()
+        if self.downloads is not None:
+            await self.downloads.close()
         await self.store.close()
 
 
@@ -96,6 +100,8 @@ async def build_services(
 ) -> Services:
     clock = clock or SystemClock()
     session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+    rules = LinkRules.for_base(settings.apiyi_base_url)
+    downloads = download_session(rules)
     store = await Store.open(settings.sqlite_path)
     policy = Policy(store, settings.limits, settings.defaults)
     return Services(
@@ -109,10 +115,16 @@ async def build_services(
             api_key=settings.apiyi_api_key.reveal(),
             model=settings.model,
             clock=clock,
+            create_timeout=settings.api_create_timeout,
+            poll_timeout=settings.api_poll_timeout,
+            download_timeout=settings.api_download_stall,
+            download_session=downloads,
+            link_rules=rules,
         ),
         checker=checker or ReferenceChecker(),
         policy=policy,
         quota=Quota(store, policy, settings, clock),
         planner=PollPlanner(first_delay=settings.poll_first_delay, interval=settings.poll_interval),
         tmp_dir=tmp_dir or Path(tempfile.gettempdir()) / "hh-bot",
+        downloads=downloads,
     )

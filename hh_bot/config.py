@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from hh_bot.api.result_link import base_url_problem
+
 RESOLUTIONS = ("720P", "1080P")
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
 MIN_DURATION, MAX_DURATION = 2, 15  # as APIYI documents (Alibaba's docs say 3)
@@ -94,6 +96,9 @@ class Settings:
     poll_deadline: float = 1200.0
     progress_edit_interval: float = 5.0
     max_video_bytes: int = 200 * 1024 * 1024
+    api_create_timeout: float = 30.0  # real seconds a create may take before its outcome is unknown
+    api_poll_timeout: float = 15.0  # real seconds one poll may take before it is tried again
+    api_download_stall: float = 30.0  # real seconds a result download may stay silent
     dev_guild_id: int | None = None
     admin_role_id: int | None = None
     log_level: str = "INFO"
@@ -194,7 +199,8 @@ def _snowflake(text: str) -> int:
 
 
 def _url(text: str) -> str:
-    if not text.startswith(("https://", "http://")):
+    """An https base URL, or http to a loopback host (a local test fake): the key travels there."""
+    if not text.startswith(("https://", "http://")) or base_url_problem(text) is not None:
         raise ValueError(text)
     return text.rstrip("/")
 
@@ -245,7 +251,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(
         discord_token=Secret(r.required("DISCORD_TOKEN")),
         apiyi_api_key=Secret(r.required("APIYI_API_KEY")),
-        apiyi_base_url=r.get("APIYI_BASE_URL", _url, base.apiyi_base_url, "an http(s) URL"),
+        apiyi_base_url=r.get(
+            "APIYI_BASE_URL",
+            _url,
+            base.apiyi_base_url,
+            "an https URL (http only for 127.0.0.1 or localhost: the API key travels there)",
+        ),
         model=r.get("HAPPYHORSE_MODEL", str, base.model, "a model id"),
         database_url=r.get("DATABASE_URL", str, base.database_url, "sqlite:///<path>"),
         defaults=defaults,
@@ -276,6 +287,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             lambda t: _int_range(1, 2048)(t) * 1024 * 1024,
             base.max_video_bytes,
             "megabytes 1..2048",
+        ),
+        api_create_timeout=r.get(
+            "API_CREATE_TIMEOUT", _positive_float(1.0), base.api_create_timeout, "seconds >= 1"
+        ),
+        api_poll_timeout=r.get(
+            "API_POLL_TIMEOUT", _positive_float(1.0), base.api_poll_timeout, "seconds >= 1"
+        ),
+        api_download_stall=r.get(
+            "API_DOWNLOAD_STALL", _positive_float(1.0), base.api_download_stall, "seconds >= 1"
         ),
         dev_guild_id=r.optional("DEV_GUILD_ID", _snowflake, "a Discord server id"),
         admin_role_id=r.optional("ADMIN_ROLE_ID", _snowflake, "a Discord role id"),

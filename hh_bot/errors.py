@@ -101,6 +101,11 @@ class DownloadError(HHError):
         self.status = status
 
 
+class UnsafeLink(DownloadError):
+    """The API handed out a result link the bot must not fetch (not https, a private or
+    metadata address, a redirect): the job fails, and the link is never shown to anyone."""
+
+
 class QuotaExceeded(HHError):
     """A quota or cap refuses the job; ``reason`` says which, ``resets_at`` when it lifts."""
 

@@ -229,23 +229,39 @@ async def test_retry_after_is_honoured_and_capped(env: Env) -> None:
     assert clock.sleeps == [2.0, 2.0, 2.0, 60.0]
 
 
-async def test_5xx_answer_is_retried(env: Env) -> None:
-    env.fake.create_faults.extend(["5xx", "5xx"])
-    task_id = await env.client.create(REQ)
-    assert len(env.fake.creates()) == 3 and list(env.fake.tasks) == [task_id]
-
-
-async def test_5xx_answer_gives_up_after_four_attempts(env: Env) -> None:
-    env.fake.create_faults.extend(["5xx"] * 4)
-    with pytest.raises(UpstreamError) as info:
+@pytest.mark.parametrize(("fault", "tasks"), [("5xx", 0), ("500_after", 1)])
+async def test_a_json_500_is_one_create_never_two(env: Env, fault: str, tasks: int) -> None:
+    """A gateway answers a JSON 500 when its upstream call timed out after sending: from the
+    answer alone the client can't tell whether a task was made, so it never sends another."""
+    env.fake.create_faults.extend([fault, fault])
+    with pytest.raises(UnknownOutcome) as info:
         await env.client.create(REQ)
-    assert info.value.status == 500 and info.value.task_may_exist is False
-    assert len(env.fake.creates()) == 4 and env.fake.tasks == {}
+    assert info.value.status == 500
+    assert len(env.fake.creates()) == 1 and len(env.fake.tasks) == tasks
+    env.fake.create_faults.clear()
+
+
+@pytest.mark.parametrize("fault", ["5xx", "503", "gateway_timeout"])
+async def test_no_5xx_is_retried(env: Env, fault: str) -> None:
+    env.fake.create_faults.append(fault)
+    with pytest.raises(UnknownOutcome):
+        await env.client.create(REQ)
+    assert len(env.fake.creates()) == 1
 
 
 @pytest.mark.parametrize(
     ("fault", "tasks"),
-    [("lost", 1), ("reset", 0), ("slow", 1), ("gateway_timeout", 1), ("garbage", 1)],
+    [
+        ("lost", 1),
+        ("reset", 0),
+        ("slow", 1),
+        ("stall", 1),
+        ("stall_before", 0),
+        ("gateway_timeout", 1),
+        ("garbage", 1),
+        ("5xx", 0),
+        ("500_after", 1),
+    ],
 )
 async def test_maybe_created_is_unknown_outcome_never_retried(
     env: Env, fault: str, tasks: int
@@ -467,7 +483,7 @@ async def test_secret_never_in_errors_logs_or_repr(
     caplog.set_level(logging.DEBUG)
     errors: list[HHError] = []
     env.fake.create_faults.extend(["throttle", "throttle", "throttle", "throttle", "balance"])
-    env.fake.create_faults.extend(["lost", "5xx", "5xx", "5xx", "5xx"])
+    env.fake.create_faults.append("lost")
     for _ in range(3):
         with pytest.raises(HHError) as info:
             await env.client.create(REQ)
@@ -499,3 +515,34 @@ async def test_client_refuses_session_with_default_credentials() -> None:
         with pytest.raises(ValueError) as info:
             HappyHorseClient(session, base_url="http://127.0.0.1:1", api_key=f"{KEY}\r\nX: y")
         assert KEY not in str(info.value)
+
+
+@pytest.mark.parametrize("failure", ["dns", "refused"])
+async def test_an_unreachable_api_is_one_line_per_attempt_naming_it(
+    caplog: pytest.LogCaptureFixture, failure: str
+) -> None:
+    """DNS failure or refused connection at first use: never sent, so retried; each attempt
+    logs one line naming the host that can't be reached, never a traceback."""
+    from hh_bot.references.resolvers import AiohttpResolver, StaticResolver
+
+    caplog.set_level(logging.DEBUG, logger="hh_bot")
+    if failure == "dns":
+        base = "https://api.unreachable.example"
+        connector = aiohttp.TCPConnector(resolver=AiohttpResolver(StaticResolver({})))
+    else:
+        base = f"http://127.0.0.1:{_free_port()}"
+        connector = aiohttp.TCPConnector()
+    host = base.split("://")[1]
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = HappyHorseClient(
+            session, base_url=base, api_key=KEY, clock=ScaledClock(factor=1000.0)
+        )
+        with pytest.raises(UpstreamError) as info:
+            await client.create(REQ)
+    assert info.value.task_may_exist is False and host.split(":")[0] in str(info.value)
+    lines = [r for r in caplog.records if r.name.startswith("hh_bot")]
+    assert len(lines) == 3  # attempts 1-3 say they retry; the 4th is the raised error
+    for record in lines:
+        assert record.exc_info is None and "\n" not in record.getMessage()
+        assert host.split(":")[0] in record.getMessage()
+        assert KEY not in record.getMessage()

@@ -15,6 +15,7 @@ import pytest
 from discord import app_commands
 
 from cogs.ui import strings as s
+from hh_bot.access.quota import next_day
 from hh_bot.errors import BadInput, NotAllowed, QuotaExceeded
 from hh_bot.jobs.model import JobState
 from tests.bot_world import BotWorld, bot_world, default_limits
@@ -86,6 +87,13 @@ async def video_answer(w: BotWorld, prompt: str, **kw: Any) -> str:
 
 def accepted(text: str) -> bool:
     return "accepted" in text
+
+
+def start_of_a_day(w: BotWorld) -> None:
+    """Move virtual time to just after a UTC midnight, so a "day" report run a few virtual
+    hours later still covers every job (started an hour before midnight, it would not)."""
+    now = w.clock.now()
+    w.clock.advance(next_day(now) + 60 - now)
 
 
 async def all_final(w: BotWorld) -> None:
@@ -254,6 +262,7 @@ async def test_server_defaults_apply_to_new_jobs(tmp_path: Path) -> None:
 async def test_running_jobs_and_usage_report_with_cost(tmp_path: Path) -> None:
     limits = replace(default_limits(), global_active_cap=1)
     async with world(tmp_path, limits=limits) as w:
+        start_of_a_day(w)
         assert (await admin(w, "running")).content == s.ADMIN_NOTHING_RUNNING
         assert (await admin(w, "usage")).content == s.ADMIN_NO_USAGE
         bob = await w.video("bob short", user=BOB_ID, duration=10)
@@ -276,15 +285,54 @@ async def test_running_jobs_and_usage_report_with_cost(tmp_path: Path) -> None:
         assert f"{s.STATE_LABEL[JobState.QUEUED]} (#1)" in lines[1] and "$0.63" in lines[1]
 
         usage = (await admin(w, "usage", {"period": "day"})).embeds[0]
-        assert usage["title"] == s.ADMIN_USAGE_TITLE.format(period="day", total="$1.26")
+        assert usage["title"] == s.ADMIN_USAGE_TITLE.format(
+            period="day", total="$1.26", billed="$1.26"
+        )
         assert usage["description"].splitlines() == [
-            s.ADMIN_USAGE_LINE.format(user=f"<@{BOB_ID}>", jobs=1, spent="$1.26", reserved="$0.00"),
             s.ADMIN_USAGE_LINE.format(
-                user=f"<@{ALICE_ID}>", jobs=2, spent="$0.00", reserved="$1.26"
+                user=f"<@{BOB_ID}>", jobs=1, spent="$1.26", billed="$1.26", reserved="$0.00"
+            ),
+            s.ADMIN_USAGE_LINE.format(
+                user=f"<@{ALICE_ID}>", jobs=2, spent="$0.00", billed="$0.00", reserved="$1.26"
             ),
         ]
         month = (await admin(w, "usage", {"period": "month"})).embeds[0]
-        assert month["title"] == s.ADMIN_USAGE_TITLE.format(period="month", total="$1.26")
+        assert month["title"] == s.ADMIN_USAGE_TITLE.format(
+            period="month", total="$1.26", billed="$1.26"
+        )
+
+
+async def test_usage_shows_charged_and_possibly_billed_side_by_side(tmp_path: Path) -> None:
+    """Users are charged only for delivered videos; the key may have been billed for more: a
+    create answered by a JSON 500 after the task was made, a video whose download failed. A
+    task the API reports failed is billed by no one."""
+    async with world(tmp_path) as w:
+        start_of_a_day(w)
+        await w.outcome(await w.video("delivered", user=BOB_ID, duration=10))  # $1.26
+        w.hh.create_faults.append("500_after")
+        await w.outcome(await w.video("lost create", user=ALICE_ID, duration=5))  # $0.63
+        await all_final(w)
+        w.hh.download_faults.append("404")
+        await w.outcome(await w.video("lost download", user=ALICE_ID, duration=10))  # $1.26
+        await all_final(w)
+        w.hh.scripts.append(TaskScript(duration=30, outcome="failed"))
+        await w.outcome(await w.video("task failed", user=ALICE_ID, duration=15))  # $0
+        await all_final(w)
+        assert len(w.hh.creates()) == 4  # the 500 after the task was made: one create
+
+        usage = (await admin(w, "usage", {"period": "day"})).embeds[0]
+        assert usage["title"] == s.ADMIN_USAGE_TITLE.format(
+            period="day", total="$1.26", billed="$3.15"
+        )
+        assert usage["description"].splitlines() == [
+            s.ADMIN_USAGE_LINE.format(
+                user=f"<@{BOB_ID}>", jobs=1, spent="$1.26", billed="$1.26", reserved="$0.00"
+            ),
+            s.ADMIN_USAGE_LINE.format(
+                user=f"<@{ALICE_ID}>", jobs=3, spent="$0.00", billed="$1.89", reserved="$0.00"
+            ),
+        ]
+        assert usage["footer"]["text"] == s.ADMIN_USAGE_NOTE
 
 
 async def test_running_fits_in_one_message_however_many_jobs_wait(tmp_path: Path) -> None:

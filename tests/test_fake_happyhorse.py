@@ -292,6 +292,64 @@ async def test_download_faults(
         assert resp.content_length is None and await resp.read() == fake.video_bytes
 
 
+async def test_transport_faults_before_and_after_handling(
+    http: aiohttp.ClientSession, fake: FakeHappyHorse
+) -> None:
+    """reset: dropped before handling, nothing made; lost: made, answer dropped; 500_after:
+    made, then a JSON 500 like a gateway whose upstream call timed out after sending."""
+    fake.create_faults.append("reset")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await _create(http, fake)
+    assert fake.tasks == {}
+    fake.create_faults.append("500_after")
+    status, body = await _create(http, fake)
+    assert status == 500 and body["code"] == "InternalError" and len(fake.tasks) == 1
+    fake.create_faults.append("503")
+    assert (await _create(http, fake))[0] == 503 and len(fake.tasks) == 1
+    [task_id] = fake.tasks
+    fake.poll_faults.extend(["lost", "lost"])  # aiohttp itself repeats a GET once
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await _poll(http, fake, task_id)
+    assert fake.tasks[task_id].polls == 2  # both handled, both answers lost
+    fake.poll_faults.append("forbidden")
+    assert (await _poll(http, fake, task_id))[0] == 403
+
+
+async def test_stalls_hold_until_the_client_gives_up(
+    http: aiohttp.ClientSession, fake: FakeHappyHorse
+) -> None:
+    short = aiohttp.ClientTimeout(total=0.2)
+    for fault, made in (("stall_before", 0), ("stall", 1)):
+        fake.create_faults.append(fault)
+        with pytest.raises(TimeoutError):
+            async with http.post(
+                fake.base_url + CREATE_PATH, data=json.dumps(BODY), headers=AUTH, timeout=short
+            ) as resp:
+                await resp.read()
+        assert len(fake.tasks) == made
+
+
+async def test_download_transport_faults(http: aiohttp.ClientSession, fake: FakeHappyHorse) -> None:
+    fake.default_script = TaskScript(duration=0)
+    task_id = (await _create(http, fake))[1]["output"]["task_id"]
+    url = (await _poll(http, fake, task_id))[1]["result_url"]
+    fake.download_faults.extend(["redirect", "html", "lost"])
+    async with http.get(url, allow_redirects=False) as resp:
+        assert resp.status == 302 and resp.headers["Location"] == url
+    async with http.get(url) as resp:
+        assert resp.status == 200 and resp.content_type == "text/html"
+    with pytest.raises(aiohttp.ClientPayloadError):
+        async with http.get(url) as resp:
+            assert resp.content_type == "video/mp4"
+            await resp.read()
+    fake.download_faults.append("stall")
+    with pytest.raises(TimeoutError):
+        async with http.get(url, timeout=aiohttp.ClientTimeout(total=0.2)) as resp:
+            await resp.read()
+    fake.bad_result_url = "http://169.254.169.254/latest/meta-data/"
+    assert (await _poll(http, fake, task_id))[1]["result_url"] == fake.bad_result_url
+
+
 def test_mp4_sizes() -> None:
     big = make_mp4(8 * 1024 * 1024)
     assert len(big) > 8 * 1024 * 1024

@@ -69,14 +69,23 @@ class Outcome:
     message: str  # a text the user saw (FILE / LINK for a delivered video)
     ledger: tuple[str, ...]
     creates: int  # create requests that reached the API
+    billed: bool = False  # the shared key was possibly billed (``Store.billed``)
 
 
 def done(where: str = "reply", message: str = FILE, creates: int = 1) -> Outcome:
-    return Outcome("done", where, message, ("reserve", "commit"), creates)
+    return Outcome("done", where, message, ("reserve", "commit"), creates, billed=True)
 
 
-def failed(message: str, creates: int = 1, state: str = "failed", where: str = "reply") -> Outcome:
-    return Outcome(state, where, message, ("reserve", "release"), creates)
+def failed(
+    message: str,
+    creates: int = 1,
+    state: str = "failed",
+    where: str = "reply",
+    *,
+    billed: bool = False,
+) -> Outcome:
+    """The user is charged nothing; ``billed``: the key may have paid for the task all the same."""
+    return Outcome(state, where, message, ("reserve", "release"), creates, billed=billed)
 
 
 def refused(message: str, where: str = "private") -> Outcome:
@@ -192,6 +201,11 @@ async def open_gate_after_first_attempt(fw: FaultWorld) -> None:
     handler = OpenOnLog("create attempt 1 failed", fw.gate.open)
     logger.addHandler(handler)
     fw.cleanups.append(lambda: logger.removeHandler(handler))
+
+
+async def metadata_link(fw: FaultWorld) -> None:
+    """A bad gateway answer: the finished task's result link is the cloud metadata address."""
+    fw.w.hh.bad_result_url = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 
 
 async def expire_task(fw: FaultWorld) -> None:
@@ -310,7 +324,8 @@ async def _core_outcome(c: Any, job_id: str) -> Outcome:
         [(_, error)] = c.delivery.failures
         message = s.error_message(error)
     ledger = tuple(e.kind for e in await c.store.ledger(job_id))
-    return Outcome(job.state.value, "runner", message, ledger, len(c.fake.creates()))
+    billed = await c.store.billed(job_id) is not None
+    return Outcome(job.state.value, "runner", message, ledger, len(c.fake.creates()), billed)
 
 
 REJECTED = "The video service rejected the request:"
@@ -334,38 +349,49 @@ ROWS: list[Row] = [
         failed(s.THROTTLED, creates=4), create_faults(*["throttle"] * 4)),
     Row("create-429-balance", "create", "429 out of balance",
         failed(s.BALANCE), create_faults("balance")),
-    Row("create-500-once", "create", "500 from the API, then accepted",
-        done(creates=2), create_faults("5xx")),
-    Row("create-500-always", "create", "500 from the API on all 4 attempts",
-        failed(s.UPSTREAM, creates=4), create_faults(*["5xx"] * 4)),
+    Row("create-500-before", "create", "JSON 500 answered before any task was made",
+        failed(s.UNKNOWN, billed=True), create_faults("5xx")),
+    Row("create-500-after", "create", "JSON 500 answered after the task was made",
+        failed(s.UNKNOWN, billed=True), create_faults("500_after")),
+    Row("create-503", "create", "JSON 503 service unavailable",
+        failed(s.UNKNOWN, billed=True), create_faults("503")),
     Row("create-504-proxy", "create", "504 from a proxy (task may exist)",
-        failed(s.UNKNOWN), create_faults("gateway_timeout")),
+        failed(s.UNKNOWN, billed=True), create_faults("gateway_timeout")),
     Row("create-refused-once", "create", "connection refused (not sent), then reachable",
         done(), open_gate_after_first_attempt, gated=True),
     Row("create-refused-always", "create", "connection refused on all 4 attempts (never sent)",
         failed(s.UPSTREAM, creates=0), gated=True),
-    Row("create-timeout-after-send", "create", "no answer within the timeout after sending",
-        failed(s.UNKNOWN), timeouts(create_faults("slow"), create=0.3)),
+    Row("create-timeout-after-send", "create", "task made, then a stall past the timeout",
+        failed(s.UNKNOWN, billed=True), timeouts(create_faults("slow"), create=0.3)),
+    Row("create-stall-before", "create", "stall past the timeout before any task was made",
+        failed(s.UNKNOWN, billed=True), timeouts(create_faults("stall_before"), create=0.3)),
     Row("create-lost", "create", "task created, connection dropped before the answer",
-        failed(s.UNKNOWN), create_faults("lost")),
-    Row("create-reset", "create", "connection reset after sending",
-        failed(s.UNKNOWN), create_faults("reset")),
+        failed(s.UNKNOWN, billed=True), create_faults("lost")),
+    Row("create-reset", "create", "connection reset before handling",
+        failed(s.UNKNOWN, billed=True), create_faults("reset")),
     Row("create-garbage", "create", "200 with an HTML body (no task id)",
-        failed(s.UNKNOWN), create_faults("garbage")),
+        failed(s.UNKNOWN, billed=True), create_faults("garbage")),
     # -- poll ----------------------------------------------------------------------------
     Row("poll-5xx", "poll", "500 on three polls", done(), poll_faults("5xx", "5xx", "5xx")),
     Row("poll-429", "poll", "429 on three polls", done(), poll_faults("429", "429", "429")),
     Row("poll-timeout", "poll", "two polls time out",
         done(), timeouts(poll_faults("slow", "slow"), poll=0.3)),
-    Row("poll-reset", "poll", "two polls reset", done(), poll_faults("reset", "reset")),
+    Row("poll-reset", "poll", "two polls reset before handling",
+        done(), poll_faults("reset", "reset")),
+    Row("poll-lost", "poll", "two polls handled, then the connection dropped",
+        done(), poll_faults("lost", "lost")),
+    Row("poll-stall", "poll", "two polls handled, then a stall past the timeout",
+        done(), timeouts(poll_faults("stall", "stall"), poll=0.3)),
     Row("poll-garbage", "poll", "two polls answer HTML", done(), poll_faults("garbage", "garbage")),
-    Row("poll-401", "poll", "401 on a poll", failed(s.AUTH), poll_faults("auth")),
+    Row("poll-401", "poll", "401 on a poll", failed(s.AUTH, billed=True), poll_faults("auth")),
+    Row("poll-403", "poll", "403 on a poll (the key's group lost the model)",
+        failed(s.AUTH, billed=True), poll_faults("forbidden")),
     Row("poll-unknown", "poll", "the API says the task is unknown",
-        failed(s.TASK_UNKNOWN, state="expired"), poll_faults("unknown")),
+        failed(s.TASK_UNKNOWN, state="expired", billed=True), poll_faults("unknown")),
     Row("poll-expired", "poll", "the task id expires while running",
-        failed(s.TASK_UNKNOWN, state="expired"), during=expire_task),
+        failed(s.TASK_UNKNOWN, state="expired", billed=True), during=expire_task),
     Row("poll-deadline", "poll", "the task outlasts the poll deadline (120 s)",
-        failed(s.EXPIRED, state="expired"), script=TaskScript(duration=600),
+        failed(s.EXPIRED, state="expired", billed=True), script=TaskScript(duration=600),
         settings={"poll_deadline": 120.0}),
     # -- the task fails upstream -----------------------------------------------------------
     *[
@@ -382,8 +408,21 @@ ROWS: list[Row] = [
     ],
     # -- download ------------------------------------------------------------------------
     Row("download-403", "download", "403 (signature or expiry)",
-        failed(s.DOWNLOAD), download_faults("403")),
-    Row("download-404", "download", "404", failed(s.DOWNLOAD), download_faults("404")),
+        failed(s.DOWNLOAD, billed=True), download_faults("403")),
+    Row("download-404", "download", "404", failed(s.DOWNLOAD, billed=True),
+        download_faults("404")),
+    Row("download-reset", "download", "reset before handling, twice (aiohttp repeats a GET once)",
+        done(message=LINK), download_faults("reset", "reset")),
+    Row("download-lost", "download", "headers sent, then the connection dropped",
+        done(message=LINK), download_faults("lost")),
+    Row("download-stall", "download", "no answer past the stall timeout",
+        done(message=LINK), timeouts(download_faults("stall"), download=0.3)),
+    Row("download-not-video", "download", "200 with an HTML page instead of the video",
+        failed(s.DOWNLOAD, billed=True), download_faults("html")),
+    Row("download-redirect", "download", "302 redirect (never followed)",
+        failed(s.DOWNLOAD, billed=True), download_faults("redirect")),
+    Row("download-metadata-link", "download", "result link at the cloud metadata address",
+        failed(s.DOWNLOAD, billed=True), metadata_link),
     Row("download-truncated", "download", "body cut short", done(message=LINK),
         download_faults("truncated")),
     Row("download-slow", "download", "1 KiB every 5 s", done(), download_faults("slow")),
@@ -419,7 +458,7 @@ ROWS: list[Row] = [
     Row("restart-running", "process", "runner stopped while the task runs, then restarted",
         done("runner"), core=restart_while_running),
     Row("restart-submitting", "process", "runner cut off while the create is in flight",
-        failed(s.UNKNOWN, where="runner"), core=restart_while_submitting),
+        failed(s.UNKNOWN, where="runner", billed=True), core=restart_while_submitting),
     Row("stop-submitting", "process", "clean stop while the create is in flight: awaited",
         done("runner"), core=clean_stop_while_submitting),
     # -- the database --------------------------------------------------------------------
@@ -517,7 +556,8 @@ async def run_bot_row(fw: FaultWorld, row: Row) -> Outcome:
     job, where, outcome = await eventually(ended, timeout=15.0, what="the job's end to show")
     ledger = tuple(e.kind for e in await w.services.store.ledger(job.id))
     message = message_of(w, outcome, row.expect.message)
-    return Outcome(job.state.value, where, message, ledger, w.creates())
+    billed = await w.services.store.billed(job.id) is not None
+    return Outcome(job.state.value, where, message, ledger, w.creates(), billed)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
@@ -532,6 +572,7 @@ async def test_fault(tmp_path: Path, row: Row) -> None:
             with contextlib.suppress(Exception):
                 await fw.lock.release()
         assert observed == row.expect
+        assert await fw.w.services.store.unfinished_jobs() == [], "a job left without a driver"
         assert ping_problems(fw.w.discord, ALICE_ID) == []
         hh = fw.w.hh
         unused = [*hh.create_faults, *hh.poll_faults, *hh.download_faults, *fw.w.discord.faults]

@@ -85,11 +85,21 @@ def _fault_table(rows: list[Row]) -> str:
                 if e.where == "nowhere"
                 else f"{_message(e.message)} — {WHERE[e.where]}",
                 " + ".join(e.ledger) or "none",
+                "yes" if e.billed else "no",
                 e.creates,
                 "yes" if _settled(e) else "**no**",
             )
         )
-    header = ("Case", "Fault", "Final state", "The user sees", "Ledger", "Creates", "Nothing lost")
+    header = (
+        "Case",
+        "Fault",
+        "Final state",
+        "The user sees",
+        "Ledger (user)",
+        "Key possibly billed",
+        "Creates",
+        "Nothing lost",
+    )
     return table(header, out)
 
 
@@ -106,6 +116,8 @@ def render() -> str:
     defused = [c for c in CASES if c.defused]
     lost = [r for r in ROWS if not _settled(r.expect)]
     states = Counter(r.expect.state for r in ROWS)
+    charged = sum(1 for r in ROWS if "commit" in r.expect.ledger)
+    billed = sum(1 for r in ROWS if r.expect.billed)
     lines = [
         "# Reliability and security: the bad-input and fault matrices",
         "",
@@ -144,7 +156,10 @@ def render() -> str:
         f"call, no job, no ledger entry, no request to a non-public address) and {len(defused)}",
         "defused (accepted with the danger removed). Faults: final states "
         + ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
-        + " (none = never admitted).",
+        + " (none = never admitted). Money: the user is charged in"
+        + f" {charged} rows (a delivered video); the shared key was possibly billed in {billed}"
+        + " (every row where the API may have made and run a task, delivered or not): the",
+        "ledger keeps both, and `/hh-admin usage` shows them side by side.",
         "",
         "## Bad-input matrix",
         "",
@@ -165,9 +180,16 @@ def render() -> str:
         "observed outcome with the row. It also checks that the injected fault really happened,",
         "that the user was told exactly once and that no message can ping anyone else.",
         '"Creates" counts create requests that reached the API: a create is repeated only when',
-        "no task can exist (throttle, refused connection, an answered 5xx); anything that may",
-        "have made a task ends the job without a second create. The process being killed",
-        "outright (SIGKILL at each step, then a restart) is `tests/test_crash_recovery.py`.",
+        "it certainly never reached the API (a 429 rate limit, a refused connection); anything",
+        "that may have made a task (a reset, a stall, any 5xx — a gateway answers a JSON 500",
+        "when its upstream call timed out after sending) ends the job without a second create.",
+        '"Ledger (user)" is what the user is charged (no video, no charge); "Key possibly',
+        'billed" says whether the API may have billed the shared key all the same. The fake',
+        "API can drop a connection before handling a request (reset), after handling it (lost:",
+        "the effect happens, the answer does not), stall past the bot's own timeout, and answer",
+        "a JSON 500 after making the task. Every row also checks that no job is left unfinished",
+        "without a task driving it. The process being killed outright (SIGKILL at each step,",
+        "then a restart) is `tests/test_crash_recovery.py`.",
         "",
         *_sections(ROWS, _fault_table),
         "Decisions these rows pin down:",
@@ -175,9 +197,12 @@ def render() -> str:
         "* *Timeout before send* is a connection the API host refused (nothing was sent): the",
         "  create is retried (1 s, 4 s, 16 s) and, if the API stays unreachable, the job fails",
         "  with nothing charged. A timeout *after* sending is never retried.",
-        "* A truncated download, or a video over `MAX_VIDEO_MB` or the upload limit, is",
-        "  delivered as the signed link (valid 24 h); an expired or refused link (403/404) fails",
-        "  the job without charge.",
+        "* A truncated, dropped or stalled download, or a video over `MAX_VIDEO_MB` or the",
+        "  upload limit, is delivered as the signed link (valid 24 h); an expired or refused",
+        "  link (403/404), a body that is not a video, a redirect, or a link the public-address",
+        "  rules refuse (never connected to) fails the job without charge to the user.",
+        "* A job resumed after a restart whose stored link has expired polls the task once for",
+        "  a fresh link (`tests/test_resume_links.py`).",
         "* The database: a writer holding the lock for less than SQLite's `busy_timeout` (5 s)",
         "  only delays the job. A lock that outlasts it when a request is admitted refuses that",
         "  request with the generic message (nothing stored, nothing charged). A lock that",

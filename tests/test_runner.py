@@ -15,7 +15,6 @@ from hh_bot.errors import (
     TaskExpired,
     TaskFailed,
     UnknownOutcome,
-    UpstreamError,
 )
 from hh_bot.jobs.delivery import link_expiry
 from hh_bot.jobs.model import JobState
@@ -89,7 +88,8 @@ async def test_gzip_label_quirk_is_ridden_out(tmp_path: Path) -> None:
 
 CREATE_FAULTS = [
     ("balance", OutOfBalance, 1),
-    ("5xx", UpstreamError, 4),  # an answered 5xx made no task: retried, then given up
+    ("5xx", UnknownOutcome, 1),  # a 5xx may follow a task the gateway made: never repeated
+    ("500_after", UnknownOutcome, 1),
     ("lost", UnknownOutcome, 1),
 ]
 

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -227,12 +228,52 @@ async def test_usage_report(store: Store) -> None:
     await store.save(finish(a_failed, S.FAILED))
 
     report = await store.usage_report(100, T0, T0 + day)
-    rows = [(r.user_id, r.jobs, r.committed, r.reserved) for r in report]
-    assert rows == [(2, 1, 2000, 0), (1, 3, 630, 1120)]  # biggest spender first
+    rows = [(r.user_id, r.jobs, r.committed, r.reserved, r.possibly_billed) for r in report]
+    # biggest spender first; a2's task ran before the job failed: possibly billed, not charged
+    assert rows == [(2, 1, 2000, 0, 2000), (1, 3, 630, 1120, 1260)]
 
     everywhere = await store.usage_report(None, T0, T0 + day)
     assert [(r.user_id, r.committed) for r in everywhere] == [(1, 5630), (2, 2000)]
     assert await store.usage_report(100, T0 + day, T0 + 2 * day) == []
+
+
+async def test_possibly_billed_apart_from_charged(store: Store) -> None:
+    """Charged: delivered only. Possibly billed: every job whose task may have run or whose
+    create's answer was lost, recorded once when it settles; never a failed task, a canceled
+    job or a create that certainly made nothing."""
+    now = T0 + 200
+    submitted = make_job("x").advance(S.SUBMITTING, now - 150)
+    ran = submitted.advance(S.RUNNING, now - 149, task_id="t-1")
+    cases = {
+        "done": (finish(make_job("done"), S.DONE), "delivered"),
+        "deadline": (
+            ran.advance(S.EXPIRED, now, error_kind="TaskExpired", error_detail="deadline"),
+            "TaskExpired",
+        ),
+        "poll-401": (ran.advance(S.FAILED, now, error_kind="AuthError"), "AuthError"),
+        "download": (
+            ran.advance(S.DOWNLOADING, now - 2).advance(S.FAILED, now, error_kind="DownloadError"),
+            "DownloadError",
+        ),
+        "lost-create": (
+            submitted.advance(S.FAILED, now, error_kind="UnknownOutcome"),
+            "unknown_outcome",
+        ),
+        "task-failed": (ran.advance(S.FAILED, now, error_kind="TaskFailed"), None),
+        "refused": (submitted.advance(S.FAILED, now, error_kind="UpstreamError"), None),
+        "canceled": (make_job("x").advance(S.CANCELED, now), None),
+    }
+    for job_id, (job, _) in cases.items():
+        job = replace(job, id=job_id)
+        await insert(store, replace(make_job(job_id)))
+        await store.save(job)
+        await store.save(job)  # settled once: a second save records nothing more
+    for job_id, (_, reason) in cases.items():
+        assert await store.billed(job_id) == reason, job_id
+        expected = "committed" if job_id == "done" else "released"
+        assert await store.charge_of(job_id) == expected
+    [row] = await store.usage_report(100, T0, T0 + 86400)
+    assert (row.committed, row.possibly_billed) == (630, 630 * 5)
 
 
 async def test_settings_get_set_clear(store: Store) -> None:

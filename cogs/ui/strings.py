@@ -270,8 +270,14 @@ ADMIN_NOTHING_RUNNING = "No unfinished jobs on this server."
 ADMIN_RUNNING_TITLE = "Unfinished jobs"
 ADMIN_RUNNING_LINE = "`{job_id}` {user} {state} · {when} · {cost} {link}"
 ADMIN_NO_USAGE = "No jobs in that period."
-ADMIN_USAGE_TITLE = "Usage this {period}: {total} spent"
-ADMIN_USAGE_LINE = "{user}: {jobs} jobs · {spent} spent · {reserved} reserved"
+ADMIN_USAGE_TITLE = "Usage this {period}: {total} charged · {billed} possibly billed"
+ADMIN_USAGE_LINE = (
+    "{user}: {jobs} jobs · {spent} charged · {billed} possibly billed · {reserved} reserved"
+)
+ADMIN_USAGE_NOTE = (
+    "Charged: delivered videos. Possibly billed: every task the API may have billed the key for,"
+    " including jobs that ended without a video after their task was made."
+)
 
 # -- buttons and /hh-admin running: more answers ---------------------------------------------
 ALREADY_CANCELED = "Job {job_id} was already canceled; nothing was charged."

@@ -121,13 +121,13 @@ class AnswerReader:
                 return OutOfBalance(text, status=status, code=code), False
             return self._throttled(text, code, answer), True
         if status >= 500:
-            if status in (502, 504) or not isinstance(answer.body, Mapping):
-                return UnknownOutcome(
-                    text + " (a proxy error: a task may exist)", status=status, code=code
-                ), False
-            if (code or "").startswith("InvalidParameter") or "parse" in (message or "").lower():
+            if isinstance(answer.body, Mapping) and (
+                (code or "").startswith("InvalidParameter") or "parse" in (message or "").lower()
+            ):
                 return RejectedInput(text, status=status, code=code), False
-            return UpstreamError(text, status=status, code=code, task_may_exist=False), True
+            # A JSON 500 is also what a gateway answers when its upstream call timed out after
+            # sending: the task may exist and be billed, so a 5xx is never repeated.
+            return UnknownOutcome(text + " (a task may exist)", status=status, code=code), False
         return UpstreamError(text, status=status, code=code, task_may_exist=False), False
 
     def poll_failure(self, answer: Answer) -> ApiError | None:

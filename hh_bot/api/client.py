@@ -1,15 +1,19 @@
 """The HappyHorse (via APIYI) client: create a task, poll it once, download the result.
 
 Errors are the typed classes of ``hh_bot.errors``. Money rule for ``create``: a request is
-repeated only when no task can exist — a 429 throttle, a connection that never opened, or a
-5xx *answer* from the API itself (a JSON error body, not 502/504). Anything that may have
-created a task — a timeout or reset after sending, 502/504 from a proxy, a 5xx without the
-API's JSON body, a 2xx without a task id — raises ``UnknownOutcome`` and is never repeated.
+repeated only when it certainly never reached the API — a connection that never opened (refused,
+DNS failure) or an answer saying nothing was made (a 429 rate limit; a 429 about balance or
+quota is never repeated). Anything that may have created a task — a timeout or reset after
+sending, any 5xx (a gateway answers a JSON 500 when its upstream call timed out *after*
+sending), a 2xx without a task id — raises ``UnknownOutcome`` and is never repeated.
 
-Timeouts are real seconds (aiohttp's), all waits between retries go through the clock. The API
-key only ever travels in the create/poll ``Authorization`` header: it is scrubbed from every
-error text and never sent to the download host. Reading an answer and choosing its typed error
-is ``hh_bot.api.answers``'s part.
+Timeouts are real seconds (aiohttp's), all waits between retries go through the clock; a stall
+becomes a fault in seconds (create and poll: a total; download: the longest silence between two
+reads). The API key only ever travels in the create/poll ``Authorization`` header, and only to
+an https base URL (http only for a loopback one, see ``result_link``): it is scrubbed from
+every error text and never sent to the download host. Result links are fetched under the
+public-address rules of ``hh_bot.api.result_link``, redirects refused, the type checked.
+Reading an answer and choosing its typed error is ``hh_bot.api.answers``'s part.
 """
 
 from __future__ import annotations
@@ -33,10 +37,19 @@ from hh_bot.api.answers import (
     read_answer,
     task_id_from,
 )
+from hh_bot.api.result_link import VIDEO_TYPES, LinkRules, base_url_problem
 from hh_bot.api.retry import create_backoff
 from hh_bot.api.task_status import TaskState, TaskStatus, parse_task_status
 from hh_bot.clock import Clock, SystemClock
-from hh_bot.errors import ApiError, DownloadError, Throttled, UnknownOutcome, UpstreamError
+from hh_bot.errors import (
+    ApiError,
+    DownloadError,
+    Throttled,
+    UnknownOutcome,
+    UnsafeLink,
+    UpstreamError,
+)
+from hh_bot.references.netpolicy import PolicyViolation
 
 __all__ = ["CREATE_PATH", "CreateRequest", "HappyHorseClient", "TaskState", "TaskStatus"]
 
@@ -46,6 +59,7 @@ CREATE_PATH = "/wan/api/v1/services/aigc/video-generation/video-synthesis"
 POLL_PATH = "/v1/tasks/"
 DEFAULT_MODEL = "happyhorse-1.0-r2v"
 _WRITE_BUFFER = 1 << 20
+DOWNLOAD_TOTAL_FACTOR = 30  # a download may last this many times its stall timeout in all
 
 
 @dataclass(frozen=True)
@@ -79,17 +93,27 @@ class HappyHorseClient:
         clock: Clock | None = None,
         create_timeout: float = 30.0,
         poll_timeout: float = 15.0,
-        download_timeout: float = 300.0,
+        download_timeout: float = 30.0,
+        download_session: aiohttp.ClientSession | None = None,
+        link_rules: LinkRules | None = None,
     ) -> None:
+        """``download_session``: the session result links are fetched with (default
+        ``session``); production passes ``result_link.download_session``, whose resolver applies
+        ``link_rules`` (default: from ``base_url``) to the address actually connected to."""
         base = yarl.URL(base_url.rstrip("/"))
-        if base.scheme not in ("http", "https") or not base.host:
-            raise ValueError("base_url must be an http(s) URL")
+        problem = base_url_problem(str(base))
+        if problem is not None:
+            raise ValueError(f"base_url {problem}")
         key = api_key.strip()
         if not key or any(c in key for c in "\r\n\t "):
             raise ValueError("api_key must be a non-empty token without whitespace")
         if "Authorization" in session.headers or session.auth is not None:
             raise ValueError("the session must not carry default credentials")
         self._session = session
+        self._downloads = download_session or session
+        if "Authorization" in self._downloads.headers or self._downloads.auth is not None:
+            raise ValueError("the download session must not carry default credentials")
+        self._links = link_rules or LinkRules.for_base(str(base))
         self._base = str(base)
         self._key = key
         self._model = model
@@ -119,8 +143,12 @@ class HappyHorseClient:
             )
         if poll is not None:
             self._poll_timeout = aiohttp.ClientTimeout(total=poll)
-        if download is not None:
-            self._download_timeout = aiohttp.ClientTimeout(total=download)
+        if download is not None:  # the longest silence; the whole transfer may take 30× that
+            self._download_timeout = aiohttp.ClientTimeout(
+                total=download * DOWNLOAD_TOTAL_FACTOR,
+                sock_connect=min(download, 10.0),
+                sock_read=download,
+            )
 
     # -- create ---------------------------------------------------------------------------
 
@@ -227,13 +255,16 @@ class HappyHorseClient:
     ) -> int:
         """Stream ``url`` into ``dest`` (via ``dest.part``) and return its size in bytes.
 
-        Never sends credentials. Raises ``DownloadError`` for a refused/expired link (403/404),
-        a body over ``max_bytes``, a truncated or empty body, or a network failure; no partial
-        file is left behind.
+        Never sends credentials and never follows a redirect. Raises ``UnsafeLink`` for a link
+        the public-address rules refuse (before any connection to it), ``DownloadError`` for a
+        refused/expired link (403/404), a body that is not a video, over ``max_bytes``,
+        truncated or empty, or a network failure or stall; no partial file is left behind.
         """
-        target = yarl.URL(url)
-        if target.scheme not in ("http", "https") or not target.host:
-            raise DownloadError("the video URL is not an http(s) URL")
+        try:
+            target = yarl.URL(url)
+        except (ValueError, TypeError):
+            raise UnsafeLink("the video link is not a valid URL") from None
+        await self._links.check(target)
         part = dest.with_name(dest.name + ".part")
         try:
             size = await self._stream_to(target, part, max_bytes, chunk_size)
@@ -245,20 +276,32 @@ class HappyHorseClient:
 
     async def _stream_to(self, url: yarl.URL, part: Path, max_bytes: int, chunk: int) -> int:
         try:
-            async with self._session.get(
+            async with self._downloads.get(
                 url,
                 headers={"Accept-Encoding": "identity"},
                 timeout=self._download_timeout,
+                allow_redirects=False,
                 auto_decompress=False,
             ) as resp:
+                if 300 <= resp.status < 400:
+                    raise UnsafeLink(f"the video link redirects (HTTP {resp.status}); not followed")
                 if resp.status != 200:
                     raise download_refusal(resp.status, await resp.content.read(4096))
+                if resp.content_type not in VIDEO_TYPES:
+                    kind = resp.content_type[:60]
+                    raise DownloadError(f"the video link served {kind}, not a video", status=200)
                 declared = resp.content_length
                 if declared is not None and declared > max_bytes:
                     raise DownloadError(f"the video is too large ({declared} > {max_bytes} bytes)")
                 written = await _write_stream(resp.content, part, max_bytes, chunk)
         except aiohttp.ClientPayloadError as exc:
             raise DownloadError(f"the video download was cut short ({exc})") from None
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, PolicyViolation):
+                raise UnsafeLink(exc.os_error.reason) from None
+            raise DownloadError(
+                f"the video download failed ({self._answers.describe(exc)})"
+            ) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DownloadError(
                 f"the video download failed ({self._answers.describe(exc)})"

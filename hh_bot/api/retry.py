@@ -1,7 +1,8 @@
 """Retry and backoff rules as pure functions, so the schedule is table-tested on its own.
 
-Only what is safe to repeat is retried: a create that was certainly not accepted (throttled,
-refused connection, a 5xx answer from the API) and any poll (a GET). See ``hh_bot/api/client.py``.
+Only what is safe to repeat is retried: a create that certainly never reached the API (a 429
+rate limit, a refused connection or failed DNS lookup) and any poll (a GET). See
+``hh_bot/api/client.py``.
 """
 
 from __future__ import annotations

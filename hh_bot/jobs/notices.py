@@ -24,6 +24,7 @@ from hh_bot.errors import (
     TaskFailed,
     Throttled,
     UnknownOutcome,
+    UnsafeLink,
     UpstreamError,
 )
 from hh_bot.jobs.delivery import Delivery, DeliveryError
@@ -67,6 +68,8 @@ def error_from_json(data: dict[str, Any]) -> HHError:
         return Throttled(message, code=code or "Throttling")
     if kind == DownloadError.__name__:
         return DownloadError(message, status=status)
+    if kind == UnsafeLink.__name__:
+        return UnsafeLink(message, status=status)
     if kind == JobCanceled.__name__:
         return JobCanceled(message)
     cls = _API_ERRORS.get(kind)

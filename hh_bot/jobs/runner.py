@@ -27,6 +27,7 @@ from hh_bot.errors import (
     TaskFailed,
     Throttled,
     UnknownOutcome,
+    UnsafeLink,
     UpstreamError,
 )
 from hh_bot.jobs.delivery import Delivery, ResultMessage, VideoResult, link_expiry
@@ -281,23 +282,42 @@ class Runner:
         """Poll to completion, download, deliver; every failure ends the job visibly.
 
         A resumed job that had already been told its video is ready fetches it again from the
-        stored link (no poll): the deadline is for waiting on the API, not for a restart.
+        stored link (no poll): the deadline is for waiting on the API, not for a restart. A
+        stored link that has expired (past its ``Expires``, or refused 403/404) is not the end:
+        the task is polled again for a fresh one, as the API guide allows within 24 hours.
         """
         try:
-            if job.state in (JobState.DOWNLOADING, JobState.DELIVERING) and job.result_url:
+            stored = job.state in (JobState.DOWNLOADING, JobState.DELIVERING) and job.result_url
+            if stored and (job.task_id is None or not self._link_expired(job)):
+                assert job.result_url is not None
                 status = TaskStatus(
                     job.task_id or "", TaskState.SUCCEEDED, 100, "stored", job.result_url
                 )
             else:
-                status = await self._await_completion(job, resumed=resumed)
+                if stored:
+                    log.info("job %s: the stored video link has expired; polling again", job.id)
+                status = await self._await_completion(job, resumed=resumed or bool(stored))
             self._active.pop(job.id, None)
             self._wake.set()
-            job = await self._fetch_and_deliver(job, status)
+            try:
+                job = await self._fetch_and_deliver(job, status)
+            except DownloadError as error:
+                stale = status.raw_status == "stored" and error.status in (403, 404)
+                if not stale or job.task_id is None:
+                    raise
+                log.info("job %s: the stored video link was refused; polling again", job.id)
+                fresh = await self._await_completion(job, resumed=True)
+                job = await self._fetch_and_deliver(job, fresh)
         except HHError as error:
             await self._end(job, error)
         except Exception as error:
             log.exception("job %s failed unexpectedly", job.id)
             await self._end(job, UpstreamError(f"internal error: {type(error).__name__}"))
+
+    def _link_expired(self, job: Job) -> bool:
+        assert job.result_url is not None
+        completed = job.completed_at or job.updated_at
+        return link_expiry(job.result_url, completed) <= self._clock.now()
 
     async def _await_completion(self, job: Job, *, resumed: bool) -> TaskStatus:
         """Poll until the task ends. The deadline applies only after one poll, so a job
@@ -390,7 +410,7 @@ class Runner:
         try:
             return await self._api.download(url, path, max_bytes=self._config.max_video_bytes)
         except DownloadError as error:
-            if error.status is None:
+            if error.status is None and not isinstance(error, UnsafeLink):
                 log.info("job %s: video not downloadable (%s), sending link", job.id, error)
                 return None
             raise

@@ -50,7 +50,11 @@ class UsageRow:
     user_id: int
     jobs: int
     committed: int
+    """What the member was charged (delivered videos)."""
     reserved: int
+    """Held for jobs still running."""
+    possibly_billed: int = 0
+    """What the API may have billed the shared key for the member's jobs (see ``tx.py``)."""
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -212,6 +216,11 @@ class Store:
         value = await self._scalar("SELECT charge FROM jobs WHERE id = ?", (job_id,))
         return None if value is None else str(value)
 
+    async def billed(self, job_id: str) -> str | None:
+        """Why the key was possibly billed for ``job_id`` (see ``tx.possibly_billed``), or None."""
+        value = await self._scalar("SELECT reason FROM billing WHERE job_id = ?", (job_id,))
+        return None if value is None else str(value)
+
     async def ledger(self, job_id: str | None = None) -> list[LedgerEntry]:
         sql = "SELECT job_id, user_id, guild_id, kind, amount, at FROM ledger"
         args: tuple[Any, ...] = ()
@@ -225,16 +234,18 @@ class Store:
         self, guild_id: int | None, since: float, until: float
     ) -> list[UsageRow]:
         sql = (
-            "SELECT user_id, COUNT(*),"
+            "SELECT jobs.user_id, COUNT(*),"
             " COALESCE(SUM(CASE WHEN charge = 'committed' THEN cost END), 0),"
-            " COALESCE(SUM(CASE WHEN charge = 'reserved' THEN cost END), 0)"
-            " FROM jobs WHERE created_at >= ? AND created_at < ?"
+            " COALESCE(SUM(CASE WHEN charge = 'reserved' THEN cost END), 0),"
+            " COALESCE(SUM(billing.amount), 0)"
+            " FROM jobs LEFT JOIN billing ON billing.job_id = jobs.id"
+            " WHERE jobs.created_at >= ? AND jobs.created_at < ?"
         )
         args: list[Any] = [since, until]
         if guild_id is not None:
-            sql += " AND guild_id = ?"
+            sql += " AND jobs.guild_id = ?"
             args.append(guild_id)
-        sql += " GROUP BY user_id ORDER BY 3 DESC, 1"
+        sql += " GROUP BY jobs.user_id ORDER BY 3 DESC, 5 DESC, 1"
         async with self._db.execute(sql, args) as cur:
             rows = await cur.fetchall()
         return [UsageRow(*r) for r in rows]

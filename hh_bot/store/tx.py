@@ -1,6 +1,11 @@
 """What runs inside one write transaction of the store (``Store.transaction``): the counts the
 quota rules read, and a job written together with its ledger entry, so that a reservation is
 made with its job and settled exactly once, when the job reaches a final state.
+
+Two sums are kept apart. Users are *charged* by the product's rule: a delivered video commits
+the reservation, anything else releases it. The shared key was *possibly billed* whenever the
+API may have made and run a task (``possibly_billed``): that is recorded in ``billing`` when the
+job settles, so ``/hh-admin usage`` can show what the key may really have spent.
 """
 
 from __future__ import annotations
@@ -26,6 +31,28 @@ def settlement(job: Job) -> str | None:
     if not job.state.final:
         return None
     return "commit" if job.state is JobState.DONE else "release"
+
+
+#: Error kinds after which the API certainly billed nothing although a task id came back.
+_NOT_BILLED = frozenset({"TaskFailed"})  # failed tasks are not billed (the API guide)
+
+
+def possibly_billed(job: Job) -> str | None:
+    """Why the API may have billed this final job's task, or None when it certainly did not.
+
+    A delivered video was billed. A task that ran may have been, whatever ended the job after it
+    (the deadline, a poll refused 401/403, a download or delivery failure, an expired id) —
+    except a task the API reported failed. A create whose answer was lost may have made one.
+    """
+    if not job.state.final or job.state is JobState.CANCELED:
+        return None
+    if job.state is JobState.DONE:
+        return "delivered"
+    if job.error_kind == "UnknownOutcome":
+        return "unknown_outcome"
+    if job.task_id is not None and job.error_kind not in _NOT_BILLED:
+        return job.error_kind or "ended"
+    return None
 
 
 class Tx:
@@ -78,6 +105,9 @@ class Tx:
         if outcome is not None and row == "reserved":
             charge = "committed" if outcome == "commit" else "released"
             await self._ledger(job, outcome)
+            reason = possibly_billed(job)
+            if reason is not None:
+                await self._billed(job, reason)
         values = job_values(job, charge)
         await self.db.execute(UPDATE_JOB, (*values[1:], job.id))
 
@@ -94,4 +124,11 @@ class Tx:
                 job.updated_at or job.created_at,
                 job.params.prompt[:200],
             ),
+        )
+
+    async def _billed(self, job: Job, reason: str) -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO billing (job_id, user_id, guild_id, amount, at, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (job.id, job.user_id, job.guild_id, job.cost, job.updated_at, reason[:40]),
         )

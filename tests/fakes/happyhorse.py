@@ -27,12 +27,22 @@ from tests.fakes import happyhorse_shapes as shapes
 from tests.fakes.mp4 import make_mp4
 
 CREATE_PATH = "/wan/api/v1/services/aigc/video-generation/video-synthesis"
+#: Transport faults, on every route: "reset" drops the connection before handling the request
+#: (nothing happens), "lost" handles it and then drops the connection (the effect happens, the
+#: answer is lost), "stall" handles it and then answers nothing until the client gives up.
+#: Create only: "5xx" refuses with a JSON 500 before creating; "500_after" creates the task and
+#: then answers a JSON 500 (a gateway whose upstream call timed out after sending); "slow" is
+#: the older name of "stall"; "stall_before" hangs without creating anything.
 CREATE_FAULTS = frozenset(
-    {"throttle", "balance", "5xx", "auth", "forbidden", "moderation", "reset"}
-    | {"slow", "lost", "gateway_timeout", "garbage"}
+    {"throttle", "balance", "5xx", "503", "500_after", "auth", "forbidden", "moderation", "reset"}
+    | {"slow", "stall", "stall_before", "lost", "gateway_timeout", "garbage"}
 )
-POLL_FAULTS = frozenset({"5xx", "429", "slow", "reset", "garbage", "unknown", "auth"})
-DOWNLOAD_FAULTS = frozenset({"403", "404", "truncated", "slow", "nolength"})
+POLL_FAULTS = frozenset(
+    {"5xx", "429", "slow", "stall", "reset", "lost", "garbage", "unknown", "auth", "forbidden"}
+)
+DOWNLOAD_FAULTS = frozenset(
+    {"403", "404", "truncated", "slow", "nolength", "reset", "lost", "stall", "html", "redirect"}
+)
 
 
 @dataclass
@@ -88,7 +98,9 @@ class FakeHappyHorse:
     retry_after: str | None = "1"  # Retry-After sent with 429 throttles
     slow_delay: float = 3600.0  # clock seconds a "slow" fault stalls (ends early on close)
     trickle_interval: float = 5.0  # clock seconds between 1 KiB chunks of a "slow" download
+    bad_result_url: str | None = None  # when set, completed tasks point here (a bad gateway)
     url_ttl: float = 86400.0  # signed result URLs expire this long after completion
+    fresh_urls: bool = False  # each poll signs a new link, valid url_ttl from the poll on
     task_ttl: float = 86400.0  # task ids are forgotten this long after creation
     video_bytes: bytes = field(default_factory=make_mp4)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -190,6 +202,9 @@ class FakeHappyHorse:
             return self._json(429, shapes.openai_error(message, type_="new_api_error", code=code))
         if fault == "5xx":
             return self._json(500, shapes.dashscope_error("InternalError", "Internal error."))
+        if fault == "503":
+            msg = "The service is temporarily unavailable."
+            return self._json(503, shapes.dashscope_error("ServiceUnavailable", msg))
         if fault == "auth":
             return self._json(401, shapes.auth_error("invalid token"))
         if fault == "forbidden":
@@ -200,17 +215,22 @@ class FakeHappyHorse:
             return self._json(400, shapes.dashscope_error("DataInspectionFailed", msg))
         if fault == "reset":
             return self._drop(request)
+        if fault == "stall_before":
+            await self._stall(self.slow_delay)
+            return self._drop(request)
         refusal = self._check_create(request)
         if refusal is not None:
             return refusal
         task = self._new_task(self.requests[-1].json)
         if fault == "lost":
             return self._drop(request)
+        if fault == "500_after":
+            return self._json(500, shapes.dashscope_error("InternalError", "Internal error."))
         if fault == "gateway_timeout":
             return web.Response(status=504, text="<html><body>504 Gateway Time-out</body></html>")
         if fault == "garbage":
             return web.Response(status=200, text="<html>upstream says hello</html>")
-        if fault == "slow":
+        if fault in ("slow", "stall"):
             await self._stall(self.slow_delay)
         return self._json(200, shapes.create_body(task.task_id, self.create_shape))
 
@@ -245,15 +265,20 @@ class FakeHappyHorse:
             return self._json(429, body, {"Retry-After": self.retry_after or "1"})
         if fault == "auth":
             return self._json(401, shapes.auth_error("invalid token"))
+        if fault == "forbidden":
+            msg = "group default is not allowed to use model happyhorse-1.0-r2v"
+            return self._json(403, shapes.dashscope_error("AccessDenied", msg))
         if fault == "reset":
             return self._drop(request)
         if fault == "garbage":
             return web.Response(status=200, text="<html>502 bad gat", content_type="text/html")
-        if fault == "slow":
-            await self._stall(self.slow_delay)
         task = None if fault == "unknown" else self.tasks.get(task_id)
         if task is not None:
             task.polls += 1
+        if fault == "lost":
+            return self._drop(request)
+        if fault in ("slow", "stall"):
+            await self._stall(self.slow_delay)
         return self._json(*shapes.poll_body(self.poll_shape, task_id, self._view(task)))
 
     def _view(self, task: FakeTask | None) -> shapes.TaskView | None:
@@ -268,7 +293,10 @@ class FakeHappyHorse:
                 return shapes.TaskView(
                     task.task_id, "failed", 100, None, script.fail_code, script.fail_message
                 )
-            url = self.result_url(task.task_id, int(task.finishes_at + self.url_ttl))
+            signed_at = now if self.fresh_urls else task.finishes_at
+            url = self.bad_result_url or self.result_url(
+                task.task_id, int(signed_at + self.url_ttl)
+            )
             return shapes.TaskView(task.task_id, "completed", 100, url)
         if age < 0.1 * script.duration:
             return shapes.TaskView(task.task_id, "submitted", 0)
@@ -293,6 +321,15 @@ class FakeHappyHorse:
             return self._xml(404, "NoSuchKey", "The specified key does not exist.")
         if fault == "403":
             return self._xml(403, "AccessDenied", "Request has expired")
+        if fault == "reset":
+            return self._drop(request)
+        if fault == "stall":
+            await self._stall(self.slow_delay)
+            return self._drop(request)
+        if fault == "redirect":  # to the same, valid link: a client that follows gets a video
+            raise web.HTTPFound(str(request.url))
+        if fault == "html":
+            return web.Response(status=200, text="<html>sign in</html>", content_type="text/html")
         data = task.script.video if task.script.video is not None else self.video_bytes
         resp = web.StreamResponse(status=200, headers={"Content-Type": "video/mp4"})
         if fault == "nolength":
@@ -300,6 +337,9 @@ class FakeHappyHorse:
         else:
             resp.content_length = len(data)
         await resp.prepare(request)
+        if fault == "lost":  # the headers went out, then the connection dropped
+            self._drop(request)
+            return resp
         if fault == "truncated":
             await resp.write(data[: len(data) // 2])
             self._drop(request)
