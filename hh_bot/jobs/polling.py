@@ -43,6 +43,7 @@ MIN_SIGMA = 0.06  # however consistent the observations, keep some doubt
 SHRINK = 3.0  # observations worth as much as the prior's spread (small samples stay wide)
 OUTLIER_SHARE = 0.1  # part of the belief given to a much wider spread: upstream hiccups
 OUTLIER_WIDTH = 2.5
+LATE_Z = 0.5  # the gap starts growing once ~70 % of such tasks would have finished
 JITTER = 0.1  # every delay is spread by ±10 %
 _SQRT2 = math.sqrt(2.0)
 _SQRT2PI = math.sqrt(2.0 * math.pi)
@@ -81,7 +82,7 @@ class PollPlanner:
         *,
         first_delay: float = 15.0,
         interval: float = 4.0,
-        chance: float = 0.05,
+        chance: float = 0.09,
         sparse_cap: float = 20.0,
         growth: float = 0.2,
         max_gap: float = 30.0,
@@ -100,7 +101,7 @@ class PollPlanner:
         self.sparse_cap = max(_finite(sparse_cap, self.interval), self.interval)
         self.max_gap = max(_finite(max_gap, self.sparse_cap), self.interval)
         self.growth = min(max(_finite(growth, 0.2), 0.0), 10.0)
-        self.chance = min(max(_finite(chance, 0.05), 0.001), 1.0)
+        self.chance = min(max(_finite(chance, 0.09), 0.001), 1.0)
         self._rng = rng or random.Random()
         self._memory = memory
         self._seen: dict[Kind, deque[float]] = defaultdict(lambda: deque(maxlen=HISTORY))
@@ -165,7 +166,8 @@ class PollPlanner:
         median, sigma = self.belief(resolution, duration)
         median = min(median, LONGEST_EXPECTED)
         if elapsed >= median:  # overdue: back off steadily, whatever the belief's tail says
-            return min(self.max_gap, self.interval + self.growth * (elapsed - median))
+            late = median * math.exp(LATE_Z * sigma)
+            return min(self.max_gap, self.interval + self.growth * max(0.0, elapsed - late))
 
         sparse = min(max(self.sparse_cap, median / 10.0), self.max_gap)  # long tasks: longer
 
