@@ -12,11 +12,14 @@ closer than 3 s):
 * the first poll comes after ``first_delay``;
 * before the expected finish (the belief's median) each poll is placed where the chance that
   the task finished since the previous poll reaches ``chance``, which is sparse early (at most
-  ``sparse_cap`` apart, so an unusually fast task is not left waiting long) and dense near the
-  expected finish, never closer than ``interval``;
-* after it, the gap grows by ``growth`` seconds per second overdue, from ``interval`` up to
-  ``max_gap``: a task that runs to the 20-minute deadline costs about 55 polls
-  (:meth:`PollPlanner.poll_cap`), not the ~260 of polling at the floor.
+  ``sparse_cap`` apart, or a tenth of the expected duration for long tasks, never more than
+  ``max_gap``, so an unusually fast task is not left waiting long) and dense near the expected
+  finish, never closer than ``interval``;
+* after it the gap stays at ``interval`` until about 70 % of such tasks would have finished,
+  then grows by ``growth`` seconds per second overdue, up to ``max_gap``: a task that runs to
+  the 20-minute deadline costs at most ~60 polls (:meth:`PollPlanner.poll_cap`), not the ~260
+  of polling at the floor. The belief's median counts as at most five minutes (the API's
+  longest), so the ceiling holds whatever was learned.
 
 Every delay carries ±10 % jitter so tasks started together do not poll in bursts, and none is
 shorter than the API's 3-second floor. The progress the API reports is not used: upstream only
