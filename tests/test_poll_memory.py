@@ -106,7 +106,10 @@ async def test_unreadable_rows_are_skipped() -> None:
     assert p.expected("720P", 5) == pytest.approx(60.5, rel=1e-3)
 
 
-@pytest.mark.parametrize("error", [sqlite3.OperationalError("database is locked"), OSError(5)])
+@pytest.mark.parametrize(
+    "error",
+    [sqlite3.OperationalError("database is locked"), OSError(5), ValueError("Connection closed")],
+)
 async def test_a_failing_store_costs_the_memory_not_the_job(error: BaseException) -> None:
     store = CountingStore({"720P/5": LEARNED})
     store.fail = error

@@ -63,7 +63,7 @@ class PollMemory:
     async def save(self, kind: Kind, seconds: Sequence[float]) -> None:
         try:
             await self._store.set_setting(SCOPE, key_of(kind), [round(s, 2) for s in seconds])
-        except (sqlite3.Error, OSError) as error:
+        except (sqlite3.Error, OSError, ValueError) as error:  # ValueError: store closed
             log.warning("learned task durations not saved (%s)", error)
 
 
