@@ -4,19 +4,25 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 import statistics
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.polling import (
     PRIOR_SIGMA,
     PollPlanner,
     completion_hazard,
     prior_duration,
 )
+from tests.core_world import core_world
+from tests.fakes.happyhorse import TaskScript
+from tests.waiting import eventually
 
 FLOOR = 3.0
 DEADLINE = 1200.0  # the default POLL_DEADLINE: 20 minutes
@@ -309,3 +315,31 @@ def test_a_concurrent_batch_is_not_misled_by_its_fastest_tasks() -> None:
         heapq.heappush(due, (at + p.next_delay(elapsed, polls[i], "720P", 5), i))
     fixed_poller = sum(math.ceil(t / 5.0) for t in tasks)
     assert sum(polls) <= 0.6 * fixed_poller  # learning from the first three made it ~0.67
+
+
+# -- the runner on the wire ------------------------------------------------------------------
+
+
+async def test_the_runner_polls_a_task_stuck_to_the_deadline_at_most_sixty_times(
+    tmp_path: Path,
+) -> None:
+    """The real runner against the fake API: a task that never finishes, the default
+    20-minute deadline. Scheduler delay only stretches gaps, so the count can only drop."""
+    async with core_world(tmp_path, script=TaskScript(duration=5000.0)) as w:
+        job = await w.submit()
+
+        async def ended() -> Job | None:
+            stored = await w.store.get_job(job.id)
+            return stored if stored is not None and stored.state.final else None
+
+        done = await eventually(ended, timeout=30.0, what="the job to expire")
+        assert done.state is JobState.EXPIRED and done.error_detail == "deadline"
+        created = w.fake.creates()[0].at
+        times = [r.at - created for r in w.fake.polls()]
+        assert len(times) <= 60  # ~259 before the ceiling
+        assert times[0] >= 15.0 * 0.9  # the first poll after ~15 s
+        assert min(b - a for a, b in itertools.pairwise(times)) >= FLOOR * 0.99
+        assert times[-1] >= DEADLINE - 1.0
+        # far overdue: every ~30 s (the last gap is cut short to land on the deadline)
+        late = [b - a for a, b in itertools.pairwise(times[:-1]) if a > 600.0]
+        assert late and min(late) >= 30.0 * 0.9 - 0.5
