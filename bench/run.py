@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import poll_curve, report
 from bench.bots import BASELINE, FLOOR, OURS
 from bench.metrics import PhaseFigures
 from bench.phases import BenchConfig, ack_rounds, load_and_burst
@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table(result))
     print()
     print(report.goals_table(result))
+    print()
+    print(poll_curve.table(result["poll_curve"]))
     print(f"\nJSON: {latest}")
     if not args.no_docs:
         report.chart(result, CHART)

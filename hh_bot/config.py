@@ -92,7 +92,7 @@ class Settings:
     price_720p_milli: int = 126  # per second of video
     price_1080p_milli: int = 224
     poll_first_delay: float = 15.0
-    poll_interval: float = 7.0
+    poll_interval: float = 4.0  # the gap around the expected finish (see jobs/polling.py)
     poll_deadline: float = 1200.0
     progress_edit_interval: float = 5.0
     max_video_bytes: int = 200 * 1024 * 1024

@@ -328,6 +328,7 @@ class Runner:
         polls = errors = 0
         retry_after: float | None = None
         p = job.params
+        running_at = submitted  # the last poll that found the task still running
         while True:
             now = self._clock.now()
             if errors:
@@ -340,6 +341,7 @@ class Runner:
                 delay = min(delay, deadline - now)
             await self._clock.sleep(delay)
             polls += 1
+            asked_at = self._clock.now()
             try:
                 status = await self._api.poll(job.task_id)
             except (UpstreamError, Throttled) as error:
@@ -350,12 +352,15 @@ class Runner:
             errors = 0
             if status.state is TaskState.SUCCEEDED:
                 if not resumed:  # a restart's gap says nothing about how long tasks take
-                    self._planner.observe(p.resolution, p.duration, self._clock.now() - submitted)
+                    # it finished since it was last seen running: take the middle
+                    took = (running_at + asked_at) / 2.0 - submitted
+                    await self._planner.learn(p.resolution, p.duration, took)
                 return status
             if status.state is TaskState.FAILED:
                 raise TaskFailed(status.error_message or "failed", code=status.error_code)
             if status.state is TaskState.EXPIRED:
                 raise TaskExpired("task unknown or expired", code="expired")
+            running_at = asked_at
             if status.progress != job.progress:
                 job = job.with_changes(self._clock.now(), progress=status.progress)
                 await self._progress.show(job)
