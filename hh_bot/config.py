@@ -93,6 +93,7 @@ class Settings:
     poll_interval: float = 7.0
     poll_deadline: float = 1200.0
     progress_edit_interval: float = 5.0
+    discord_timeout: float = 15.0  # seconds a Discord request may wait for its answer
     max_video_bytes: int = 200 * 1024 * 1024
     dev_guild_id: int | None = None
     admin_role_id: int | None = None
@@ -267,6 +268,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _positive_float(1.0),
             base.progress_edit_interval,
             "seconds >= 1",
+        ),
+        discord_timeout=r.get(
+            "DISCORD_TIMEOUT", _positive_float(1.0), base.discord_timeout, "seconds >= 1"
         ),
         max_video_bytes=r.get(
             "MAX_VIDEO_MB",
