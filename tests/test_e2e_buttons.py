@@ -92,9 +92,7 @@ async def test_a_submitting_job_shows_it_and_offers_no_cancel(tmp_path: Path) ->
         await stored(w, job_id, JobState.SUBMITTING)
         # The reply says so while the create is out, and the Cancel button is gone: the API
         # cannot stop a task once the create may have reached it.
-        await w.discord.wait_for(
-            lambda: s.STATE_LABEL[JobState.SUBMITTING] in description(message)
-        )
+        await w.discord.wait_for(lambda: s.STATE_LABEL[JobState.SUBMITTING] in description(message))
         assert not message.custom_ids()
         assert (await stored(w, job_id, JobState.DONE)).state is JobState.DONE
         assert w.creates() == 1
