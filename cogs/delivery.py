@@ -190,6 +190,9 @@ class DiscordDelivery:
                 except TRANSPORT as error:
                     # The upload may have landed with its answer lost: look before posting.
                     log.info("job %s: upload unanswered (%s)", job.id, type(error).__name__)
+                    landed = await self._settle_reply_if_told(job, notice, token=True)
+                    if landed is not None:
+                        return landed.id
                     break
         return await self._tell(job, notice)
 
