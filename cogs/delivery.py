@@ -25,13 +25,23 @@ so the reply and the channel are checked for it before anything else is sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-import aiohttp
 import discord
 
+from cogs.notice import (
+    OLD_MESSAGE,
+    TOKEN_GONE,
+    TOO_LARGE,
+    TRANSPORT,
+    UNREACHED,
+    Notice,
+    code_of,
+    mention,
+    upload_allowance,
+    video_filename,
+)
 from cogs.pacing import ChannelPacer
 from cogs.ui import strings as s
 from cogs.ui.buttons import job_view
@@ -47,47 +57,7 @@ TOKEN_MARGIN = 60.0  # stop using an interaction token this long before it expir
 HISTORY_SCAN = 200  # messages read after the reply when looking for a notice already posted
 REPLY_SCAN = 50  # latest messages read for a progress reply whose post went unanswered
 DM_UPLOAD_LIMIT = 10 * 1024 * 1024
-REQUEST_CAP = 25 * 1024 * 1024  # Discord's whole-request cap (the upload limit when higher)
-REQUEST_OVERHEAD = 64 * 1024  # the JSON payload and multipart framing beside the file
-TOKEN_GONE = {50027, 10015, 10062}  # the interaction token can't be used any more
-TOO_LARGE = {40005}
-OLD_MESSAGE = {30046}  # too many edits of messages older than an hour
-# What discord.py lets through when no HTTP answer came (TimeoutError is an OSError).
-TRANSPORT: tuple[type[BaseException], ...] = (aiohttp.ClientError, OSError)
-UNREACHED: tuple[type[BaseException], ...] = (discord.HTTPException, *TRANSPORT)
 T = TypeVar("T")
-
-
-def _code(error: discord.HTTPException) -> int:
-    return error.code or (40005 if error.status == 413 else 0)
-
-
-def upload_allowance(limit: int) -> int:
-    """The largest file one request can carry under upload limit ``limit``: the file within
-    the limit, and the whole request (file and overhead) within Discord's request cap."""
-    return min(limit, max(REQUEST_CAP, limit) - REQUEST_OVERHEAD)
-
-
-def video_filename(job_id: str) -> str:
-    return f"hh-{job_id}.mp4"
-
-
-def _mention(job: Job) -> discord.AllowedMentions:
-    """Ping the job's owner and nobody else."""
-    return discord.AllowedMentions(users=[discord.Object(job.user_id)], everyone=False, roles=False)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One outcome to tell a user, whichever route it takes."""
-
-    state: JobState  # the final state the embed shows (how a repeat recognises it)
-    embed: discord.Embed
-    view: discord.ui.View | None
-    text: Callable[[bool], str]  # the message content, given whether the file is attached
-    file: Callable[[int], discord.File | None]  # the file if it fits the limit, else None
-    last_resort: str  # content for the reply itself when no message can be posted
-    filename: str | None = None  # the video's file name, when the notice carries one
 
 
 class DiscordDelivery:
@@ -177,15 +147,15 @@ class DiscordDelivery:
                         embed=notice.embed,
                         attachments=[attempt] if attempt else [],
                         view=notice.view,
-                        allowed_mentions=_mention(job),
+                        allowed_mentions=mention(job),
                     )
                     return message.id
                 except discord.HTTPException as error:
                     self._note_token(job, error)
-                    if attempt is not None and _code(error) in TOO_LARGE:
+                    if attempt is not None and code_of(error) in TOO_LARGE:
                         continue  # larger than Discord allows here after all: send the link
                     # Token gone, reply deleted, or anything else: post instead.
-                    log.info("job %s: reply not editable (%s), posting", job.id, _code(error))
+                    log.info("job %s: reply not editable (%s), posting", job.id, code_of(error))
                     break
                 except TRANSPORT as error:
                     # The upload may have landed with its answer lost: look before posting.
@@ -211,7 +181,7 @@ class DiscordDelivery:
                 return
             except discord.HTTPException as exc:
                 self._note_token(job, exc)
-                log.info("job %s: reply not editable (%s), posting", job.id, _code(exc))
+                log.info("job %s: reply not editable (%s), posting", job.id, code_of(exc))
             except TRANSPORT as exc:  # the edit may have landed: _post looks at the reply
                 log.info("job %s: reply edit unanswered (%s)", job.id, type(exc).__name__)
         text = s.FAILED_FOR.format(user_id=job.user_id, job_id=job.id, reason=reason)
@@ -276,7 +246,7 @@ class DiscordDelivery:
         except discord.HTTPException as error:
             # Usually 50013/50001 (no permission) or 10003 (channel gone); whatever it is, the
             # channel can't take it and the user's DMs are the next place.
-            log.info("job %s: channel refused (%s), sending a DM", job.id, _code(error))
+            log.info("job %s: channel refused (%s), sending a DM", job.id, code_of(error))
         except TRANSPORT as error:
             log.info("job %s: channel unanswered (%s)", job.id, type(error).__name__)
             landed = await self._quietly(self._find_post(job, channel))
@@ -287,7 +257,7 @@ class DiscordDelivery:
             dm = await self._bot.create_dm(discord.Object(job.user_id))  # type: ignore[arg-type]
             return await self._find_post(job, dm) or await self._send(job, dm, notice, ref=False)
         except discord.HTTPException as error:
-            raise DeliveryError(f"DM refused: {_code(error)}") from None
+            raise DeliveryError(f"DM refused: {code_of(error)}") from None
         except TRANSPORT as error:
             landed = None if dm is None else await self._quietly(self._find_post(job, dm))
             if landed is not None:
@@ -367,7 +337,7 @@ class DiscordDelivery:
         try:
             return await self._send_one(target, notice, attached, reference, job)
         except discord.HTTPException as error:
-            if attached is None or _code(error) not in TOO_LARGE:
+            if attached is None or code_of(error) not in TOO_LARGE:
                 raise
         return await self._send_one(target, notice, None, reference, job)
 
@@ -385,7 +355,7 @@ class DiscordDelivery:
             embed=notice.embed,
             file=attached or discord.utils.MISSING,
             view=notice.view or discord.utils.MISSING,
-            allowed_mentions=_mention(job),
+            allowed_mentions=mention(job),
             reference=reference,
         )
 
@@ -401,7 +371,7 @@ class DiscordDelivery:
 
     def _note_token(self, job: Job, error: discord.HTTPException) -> None:
         """Remember a token Discord called gone: the bot token serves this job from now on."""
-        if _code(error) in TOKEN_GONE:
+        if code_of(error) in TOKEN_GONE:
             self._dead_tokens.add(job.id)
 
     def _webhook(self, job: Job) -> discord.Webhook:
@@ -428,7 +398,7 @@ class DiscordDelivery:
                     return True
                 except discord.HTTPException as error:
                     self._note_token(job, error)
-                    if _code(error) not in TOKEN_GONE:
+                    if code_of(error) not in TOKEN_GONE:
                         raise
             channel = self._bot.get_partial_messageable(reply.channel_id)
             await channel.get_partial_message(reply.message_id).edit(**fields)
@@ -436,8 +406,8 @@ class DiscordDelivery:
         except discord.HTTPException as error:
             # Deleted reply, missing permissions, an hour-old reply (30046), rate limits that
             # outlasted retries: the outcome is still told by message, so this is best effort.
-            log.info("job %s: reply edit skipped (%s)", job.id, _code(error))
-            if _code(error) in OLD_MESSAGE:
+            log.info("job %s: reply edit skipped (%s)", job.id, code_of(error))
+            if code_of(error) in OLD_MESSAGE:
                 self._frozen.add(job.id)  # what is left to say is posted, not edited
             return False
         except TRANSPORT as error:  # dropped, lost or stalled: the next edit says it again

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import aiohttp
 import discord
 from discord import app_commands
 
+from cogs.notice import TRANSPORT
 from cogs.ui import strings as s
 from hh_bot.errors import HHError
 
@@ -37,7 +37,7 @@ async def report(
         text = s.ADMIN_ONLY
     elif isinstance(error, HHError):
         text = s.error_message(error)
-    elif isinstance(error, aiohttp.ClientError | OSError):  # the network to Discord
+    elif isinstance(error, TRANSPORT):  # the network to Discord
         log.warning("interaction %s: Discord unreachable (%r)", interaction.id, error)
         text = s.DISCORD_UNREACHABLE if fallback is s.INTERNAL else fallback
     else:
@@ -60,7 +60,7 @@ async def report(
         await interaction.followup.send(text, ephemeral=True)
     except discord.HTTPException as exc:
         log.warning("could not report an error to the user (code %s)", exc.code)
-    except (aiohttp.ClientError, OSError) as exc:
+    except TRANSPORT as exc:
         log.warning("could not report an error to the user (%s)", type(exc).__name__)
 
 
