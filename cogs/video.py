@@ -196,6 +196,8 @@ class VideoCog(commands.Cog):
                     content=s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
                 )
             message_id = await self._post_reply(interaction, job)
+        except Exception:  # never to the error funnel: it would say the job didn't start
+            log.exception("job %s: posting its reply failed", job.id)
         finally:
             await services.video.launch(job, message_id)
 

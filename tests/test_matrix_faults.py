@@ -646,6 +646,9 @@ async def test_fault(tmp_path: Path, row: Row) -> None:
                 await fw.lock.release()
         assert observed == row.expect
         assert ping_problems(fw.w.discord, ALICE_ID) == []
+        if observed.state == "done" and fw.handle is not None:  # told it ran, never otherwise
+            said = fw.w.discord.original_message(fw.handle.token)
+            assert said is not None and "nothing was charged" not in said.content.lower()
         hh = fw.w.hh
         fake = fw.w.discord
         unused = [*hh.create_faults, *hh.poll_faults, *hh.download_faults, *fake.faults]
