@@ -272,8 +272,16 @@ class DiscordDelivery:
             return None
 
     async def _find_post(self, job: Job, target: discord.abc.Messageable) -> discord.Message | None:
-        """This job's notice among the messages of ``target``, if already posted: everything
-        after the progress reply (bounded), else the most recent ones."""
+        """This job's notice among the messages of ``target``, if already posted. A read
+        changes nothing, so one the network failed is simply made again, once."""
+        try:
+            return await self._scan(job, target)
+        except TRANSPORT as error:
+            log.info("job %s: history unanswered (%s), reading again", job.id, error)
+            return await self._scan(job, target)
+
+    async def _scan(self, job: Job, target: discord.abc.Messageable) -> discord.Message | None:
+        """Everything after the progress reply (bounded), else the most recent messages."""
         me = self._bot.user
         reply_id = job.reply.message_id
         after = discord.Object(reply_id) if reply_id is not None else None

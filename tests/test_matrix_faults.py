@@ -287,6 +287,18 @@ def _dm_post(rec: RecordedRequest) -> bool:
     return rec.path.startswith("/channels/")
 
 
+def _dm_open(rec: RecordedRequest) -> bool:
+    return rec.path == "/users/@me/channels"
+
+
+def _channel_history(rec: RecordedRequest) -> bool:
+    return rec.path == f"/channels/{TEXT_CHANNEL_ID}/messages"
+
+
+def _token_fetch(rec: RecordedRequest) -> bool:
+    return rec.path.startswith("/webhooks/")
+
+
 def net(kind: str, mode: str, when: Callable[[RecordedRequest], bool] | None = None) -> Hook:
     """Arm one network fault on the next request of ``kind``; a stall gets the bot's Discord
     timeout shortened so it becomes a fault the job survives quickly."""
@@ -516,6 +528,19 @@ ROWS: list[Row] = [
         done("dm"), during=then(token_and_channel_gone, net("dm", "lost", _dm_post))),
     Row("net-dm-stall", "discord-net", "token gone, 50013 in the channel; DM post stalled",
         done("reply", LINK), during=then(token_and_channel_gone, net("dm", "stall", _dm_post))),
+    Row("net-history-drop", "discord-net", "token gone; the channel history read is reset",
+        done("channel"), during=then(token_gone, net("history", "drop", _channel_history))),
+    Row("net-history-stall", "discord-net", "token gone; the channel history read stalls",
+        done("channel"), during=then(token_gone, net("history", "stall", _channel_history))),
+    Row("net-fetch-lost", "discord-net", "reading the reply before the upload: answer lost",
+        done(), net("history", "lost", _token_fetch)),
+    Row("net-edit-drop", "discord-net", "token gone; a bot-token progress edit is reset",
+        done("channel"), during=then(token_gone, net("channel_edit", "drop"))),
+    Row("net-edit-stall", "discord-net", "token gone; a bot-token progress edit stalls",
+        done("channel"), during=then(token_gone, net("channel_edit", "stall"))),
+    Row("net-dm-open-drop", "discord-net", "token gone, 50013 in the channel; opening the DM "
+        "is reset", done("reply", LINK),
+        during=then(token_and_channel_gone, net("dm", "drop", _dm_open))),
     Row("net-button-drop", "discord-net", "Delete clicked; its defer reset (nothing deleted)",
         done(), during=click_delete_with("drop"), allow=(aiohttp.ClientError, OSError)),
     Row("net-button-lost", "discord-net", "Delete clicked; its defer landed, answer lost",
