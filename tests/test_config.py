@@ -171,3 +171,10 @@ def test_secret_equality() -> None:
     assert Secret("a") == Secret("a")
     assert Secret("a") != Secret("b")
     assert Settings(Secret("a"), Secret("b")) == Settings(Secret("a"), Secret("b"))
+
+
+def test_discord_timeout_is_short_and_configurable() -> None:
+    assert load_settings(env()).discord_timeout == 15.0  # not discord.py's 300 s
+    assert load_settings(env(DISCORD_TIMEOUT="4.5")).discord_timeout == 4.5
+    for bad in ("0.5", "nan", "soon"):
+        assert "DISCORD_TIMEOUT" in config_error(env(DISCORD_TIMEOUT=bad))

@@ -321,3 +321,12 @@ async def test_a_notice_is_found_again_behind_many_newer_messages(tmp_path: Path
         before = len(posts_to(w, TEXT_CHANNEL_ID))
         assert await w.bot.delivery.deliver(job, result) == posted.id
         assert len(posts_to(w, TEXT_CHANNEL_ID)) == before, "told twice"
+
+
+async def test_the_bots_discord_session_has_its_own_timeout(tmp_path: Path) -> None:
+    """discord.py's session waits up to 300 s; the bot's bounds connecting and the wait for
+    an answer, and leaves a long upload alone (no total)."""
+    async with bot_world(tmp_path, discord_timeout=7.0) as w:
+        session = getattr(w.bot.http, "_HTTPClient__session")  # noqa: B009 - name-mangled
+        assert (session.timeout.total, session.timeout.sock_connect) == (None, 7.0)
+        assert session.timeout.sock_read == 7.0
