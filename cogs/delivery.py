@@ -138,7 +138,8 @@ class DiscordDelivery:
             if told is not None:  # a repeat after a restart: that edit had landed
                 return told.id
             attached = file(reply.interaction_upload_limit)
-            for attempt in (attached, None) if attached is not None else (None,):
+            tries = (attached, None) if attached is not None else (None,)
+            for attempt in tries if self._token_valid(job) else ():  # (that read: 50027?)
                 await self._pacer.take(reply.channel_id)
                 try:
                     message = await self._webhook(job).edit_message(

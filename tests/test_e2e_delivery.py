@@ -330,3 +330,19 @@ async def test_the_bots_discord_session_has_its_own_timeout(tmp_path: Path) -> N
         session = getattr(w.bot.http, "_HTTPClient__session")  # noqa: B009 - name-mangled
         assert (session.timeout.total, session.timeout.sock_connect) == (None, 7.0)
         assert session.timeout.sock_read == 7.0
+
+
+async def test_a_token_found_dead_while_reading_is_not_used_to_upload(tmp_path: Path) -> None:
+    """A repeat after a restart reads the reply through the token first; Discord says 50027
+    there, so the upload goes by the bot token without trying the dead one again."""
+    async with bot_world(tmp_path, script=TaskScript(duration=20)) as w:
+        handle = await w.video()
+        reply = await w.outcome(handle)
+        job = await w.job_of(handle)
+        w.discord.expire_token(handle.token)
+        video = tmp_path / "again.mp4"
+        video.write_bytes(w.hh.video_bytes)
+        result = VideoResult("https://example.invalid/v.mp4", w.clock.now(), video, len(VIDEO))
+        assert await w.bot.delivery.deliver(job, result) == reply.id  # it shows the video
+        assert len(token_refusals(w, handle)) == 1
+        assert not posts_to(w, TEXT_CHANNEL_ID), "told twice"
