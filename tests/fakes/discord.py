@@ -7,7 +7,8 @@
 State (users, guilds, channels, messages, synced commands, interactions, recorded requests)
 lives here. Elsewhere: `discord_payloads` (world model, JSON shapes), `discord_rest` (REST
 routes, message store), `discord_interactions` (callback and webhook routes), `discord_limits`
-(validation, error bodies, injected faults), `discord_gateway` (websocket), `discord_commands`
+(validation, error bodies, injected faults), `discord_network` (connections dropped, answers
+lost, stalls, by route kind), `discord_gateway` (websocket), `discord_commands`
 (interaction data from the synced commands), `discord_actions` (user actions),
 `discord_harness` (patched_discord, running_bot, ErrorRecorder).
 """
