@@ -27,10 +27,11 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from tests.fakes import discord_actions as actions
+from tests.fakes import discord_network as network
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.discord_interactions import FakeInteraction, ModalRecord
 from tests.fakes.discord_limits import ApiError, Fault
-from tests.fakes.discord_network import NetFault, route_kind
+from tests.fakes.discord_network import NetFault
 from tests.fakes.discord_payloads import (
     ADMIN_ID,
     ADMIN_ROLE_ID,
@@ -96,7 +97,7 @@ class FakeDiscord:
         self.faults: list[Fault] = []
         self.net_faults: list[NetFault] = []
         self.now: Callable[[], float] = time.time  # the clock messages age by (30046)
-        self._closing = asyncio.Event()
+        self.closing = asyncio.Event()  # set when the fake closes: stalled requests give up
         self.keep_upload_bytes = True  # performance knob: False keeps only size + SHA-256
         self.listen_backlog = 128  # performance knob: listen backlog (aiohttp's default)
         self.holds: list[Hold] = []
@@ -241,7 +242,7 @@ class FakeDiscord:
         return self
 
     async def close(self) -> None:
-        self._closing.set()  # stalled requests give up
+        self.closing.set()
         for hold in self.holds:  # a forgotten hold must not stall the server's shutdown
             if not hold.released.is_set():
                 hold.release(apply=False)
@@ -279,9 +280,9 @@ class FakeDiscord:
         if not await self._held(rec):
             rec.status = 503  # dropped by a hold: never processed
             return web.Response(status=503)
-        net = self._net_fault(rec)
+        net = network.take_fault(self, rec)
         if net is not None and net.mode != "lost":
-            return await self._fail_connection(request, rec, net.mode)
+            return await network.fail_connection(self, request, net.mode)
         headers: dict[str, str] = {}
         fault = next((f for f in self.faults if f.matches(rec.method, rec.path)), None)
         if fault is not None:
@@ -299,7 +300,7 @@ class FakeDiscord:
                 status, payload = 400, {"code": -1, "message": f"FakeDiscord bug: {exc!r}"}
         rec.status, rec.response = status, payload
         if net is not None:  # handled, and the answer is lost on the way
-            return await self._fail_connection(request, rec, net.mode)
+            return await network.fail_connection(self, request, net.mode)
         await self.notify()
         if payload is None:
             return web.Response(status=status, headers=headers)
@@ -326,46 +327,8 @@ class FakeDiscord:
             Fault(method.upper(), re.compile(path_regex), status, code, message, times, retry_after)
         )
 
-    # ---- network faults (see discord_network) -------------------------------------------
-    def net_fault(
-        self,
-        kind: str,
-        mode: str,
-        times: int = 1,
-        *,
-        when: Callable[[RecordedRequest], bool] | None = None,
-    ) -> NetFault:
-        """Make the next ``times`` requests of route ``kind`` (for which ``when`` holds) fail
-        at the connection: ``drop`` (unhandled), ``lost`` (handled, answer lost) or ``stall``
-        (unhandled, held until the fake closes)."""
-        fault = NetFault(kind, mode, times, when)
-        self.net_faults.append(fault)
-        return fault
-
-    def _is_dm(self, channel_id: int) -> bool:
-        chan = self.channels.get(channel_id)
-        return chan is not None and chan.is_dm
-
-    def _net_fault(self, rec: RecordedRequest) -> NetFault | None:
-        kind = route_kind(rec.method, rec.path, self._is_dm)
-        fault = next((f for f in self.net_faults if f.matches(kind, rec)), None)
-        if fault is not None:
-            fault.times -= 1
-            if fault.times <= 0:
-                self.net_faults.remove(fault)
-            rec.net_fault = fault.mode
-        return fault
-
-    async def _fail_connection(
-        self, request: web.Request, rec: RecordedRequest, mode: str
-    ) -> web.Response:
-        """Close the connection without an answer, after a stall if ``mode`` says so."""
-        await self.notify()
-        if mode == "stall":
-            await self._closing.wait()
-        if request.transport is not None:
-            request.transport.close()
-        return web.Response(status=204)  # never written: the connection is gone
+    # ---- network faults: functions of discord_network.py bound as methods ----------------
+    net_fault = network.net_fault
 
     # ---- holding a request (crash tests; see discord_rest.Hold) --------------------------
     def hold_next(

@@ -30,8 +30,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiohttp import web
 
 from tests.fakes.discord_rest import RecordedRequest
+
+if TYPE_CHECKING:
+    from tests.fakes.discord import FakeDiscord
 
 MODES = frozenset({"drop", "lost", "stall"})
 KINDS = frozenset(
@@ -93,3 +99,46 @@ class NetFault:
 
     def matches(self, kind: str | None, rec: RecordedRequest) -> bool:
         return kind == self.kind and (self.when is None or self.when(rec))
+
+
+def net_fault(
+    fake: FakeDiscord,
+    kind: str,
+    mode: str,
+    times: int = 1,
+    *,
+    when: Callable[[RecordedRequest], bool] | None = None,
+) -> NetFault:
+    """Make the next ``times`` requests of route ``kind`` (for which ``when`` holds) fail at
+    the connection: ``drop`` (unhandled), ``lost`` (handled, answer lost) or ``stall``
+    (unhandled, held until the fake closes)."""
+    fault = NetFault(kind, mode, times, when)
+    fake.net_faults.append(fault)
+    return fault
+
+
+def take_fault(fake: FakeDiscord, rec: RecordedRequest) -> NetFault | None:
+    """The fault armed for this request, if any (used up by it); noted on the record."""
+
+    def is_dm(channel_id: int) -> bool:
+        chan = fake.channels.get(channel_id)
+        return chan is not None and chan.is_dm
+
+    kind = route_kind(rec.method, rec.path, is_dm)
+    fault = next((f for f in fake.net_faults if f.matches(kind, rec)), None)
+    if fault is not None:
+        fault.times -= 1
+        if fault.times <= 0:
+            fake.net_faults.remove(fault)
+        rec.net_fault = fault.mode
+    return fault
+
+
+async def fail_connection(fake: FakeDiscord, request: web.Request, mode: str) -> web.Response:
+    """Close the connection without an answer, after a stall if ``mode`` says so."""
+    await fake.notify()
+    if mode == "stall":
+        await fake.closing.wait()
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=204)  # never written: the connection is gone
