@@ -10,10 +10,11 @@ Telling is idempotent, because a restart may repeat it: before posting, recent m
 channel (or DM) are searched for this job's marker, and the reply itself is checked for already
 showing the outcome (a token edit that landed just before a crash).
 
-Discord's answers on the way: 50027 (token gone) and 10008 (reply deleted) move on to posting,
-and a token Discord called gone is not used again for that job; 40005/413 (too large) resends
-without the file, 50013 (channel refused) goes to the DM, 50007 (DM refused) to the reply edit,
-30046 (an hour-old message) posts instead of editing; 429s are retried by discord.py itself.
+Discord's answers on the way: 50027 (token gone) moves on to the bot token, and that token is
+not used again for the job; 10008 (reply deleted) and 30046 (an hour-old reply) move on to
+posting, and that reply is not edited again; 40005/413 (too large) resends without the file,
+50013 (channel refused) goes to the DM, 50007 (DM refused) to the reply edit; 429s are retried
+by discord.py itself.
 
 The network on the way: discord.py passes transport failures through untouched
 (``aiohttp.ClientError``, ``OSError``, ``TimeoutError``: ``TRANSPORT``). The one rule here is
@@ -31,7 +32,7 @@ from typing import Any, TypeVar
 import discord
 
 from cogs.notice import (
-    OLD_MESSAGE,
+    NO_MORE_EDITS,
     TOKEN_GONE,
     TOO_LARGE,
     TRANSPORT,
@@ -67,7 +68,7 @@ class DiscordDelivery:
         self._margin = token_margin
         self._pacer = ChannelPacer(clock)
         self._dead_tokens: set[str] = set()  # jobs whose interaction token Discord called gone
-        self._frozen: set[str] = set()  # jobs whose reply Discord won't edit any more (30046)
+        self._frozen: set[str] = set()  # jobs whose reply takes no more edits (NO_MORE_EDITS)
 
     @property
     def pacer(self) -> ChannelPacer:
@@ -77,6 +78,8 @@ class DiscordDelivery:
     # -- the core's interface ----------------------------------------------------------------
 
     async def show_progress(self, job: Job, view: ProgressView) -> None:
+        if job.reply.message_id is None or job.id in self._frozen:
+            return  # no reply that takes edits: nothing to show progress on, no error either
         if not self._pacer.try_take(job.reply.channel_id):
             raise DeliveryError("the channel's message budget is spent; skipping this edit")
         embed = job_embed(job, view)
@@ -416,7 +419,7 @@ class DiscordDelivery:
             # Deleted reply, missing permissions, an hour-old reply (30046), rate limits that
             # outlasted retries: the outcome is still told by message, so this is best effort.
             log.info("job %s: reply edit skipped (%s)", job.id, code_of(error))
-            if code_of(error) in OLD_MESSAGE:
+            if code_of(error) in NO_MORE_EDITS:
                 self._frozen.add(job.id)  # what is left to say is posted, not edited
             return False
         except TRANSPORT as error:  # dropped, lost or stalled: the next edit says it again

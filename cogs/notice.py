@@ -16,7 +16,9 @@ REQUEST_CAP = 25 * 1024 * 1024  # Discord's whole-request cap (the upload limit 
 REQUEST_OVERHEAD = 64 * 1024  # the JSON payload and multipart framing beside the file
 TOKEN_GONE = {50027, 10015, 10062}  # the interaction token can't be used any more
 TOO_LARGE = {40005}
-OLD_MESSAGE = {30046}  # too many edits of messages older than an hour
+# The reply takes no more edits: deleted (10008), or too many edits of messages older than an
+# hour (30046); what is left to say is posted instead.
+NO_MORE_EDITS = {10008, 30046}
 # What discord.py lets through when no HTTP answer came (TimeoutError is an OSError).
 TRANSPORT: tuple[type[BaseException], ...] = (aiohttp.ClientError, OSError)
 UNREACHED: tuple[type[BaseException], ...] = (discord.HTTPException, *TRANSPORT)
