@@ -281,7 +281,7 @@ class DiscordDelivery:
         try:
             return await self._scan(job, target)
         except TRANSPORT as error:
-            log.info("job %s: history unanswered (%s), reading again", job.id, error)
+            log.info("job %s: history unanswered (%s), reading again", job.id, type(error).__name__)
             return await self._scan(job, target)
 
     async def _scan(self, job: Job, target: discord.abc.Messageable) -> discord.Message | None:

@@ -38,7 +38,8 @@ async def report(
     elif isinstance(error, HHError):
         text = s.error_message(error)
     elif isinstance(error, TRANSPORT):  # the network to Discord
-        log.warning("interaction %s: Discord unreachable (%r)", interaction.id, error)
+        kind = type(error).__name__
+        log.warning("interaction %s: Discord unreachable (%s)", interaction.id, kind)
         text = s.DISCORD_UNREACHABLE if fallback is s.INTERNAL else fallback
     else:
         log.error("unexpected error in interaction %s", interaction.id, exc_info=error)

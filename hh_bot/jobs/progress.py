@@ -77,7 +77,7 @@ class ProgressPainter:
             return False
         except Exception as error:  # not expected of a delivery; still not the job's end
             self._gate.forget(job.id)
-            log.warning("job %s: progress update failed (%r)", job.id, error)
+            log.warning("job %s: progress update failed (%s)", job.id, type(error).__name__)
             return False
         return True
 
