@@ -242,22 +242,35 @@ class Runner:
         submit.add_done_callback(self._submits.discard)
         running = await asyncio.shield(submit)
         if running is not None:
+            # Best effort (``show`` never raises): the job is RUNNING in the store and only
+            # this task polls it, so nothing Discord does may stop it here.
             await self._progress.show(running, force=True)
             await self._finish(running)
 
     async def _submit(self, job: Job) -> Job | None:
-        """Send the create and store its task id; the running job, or None if it ended."""
+        """Send the create and store its task id; the running job, or None if it ended.
+
+        The reply shows "submitting" while the create is on its way; that edit runs beside the
+        create (a slow Discord must not delay it) and is awaited before anything is shown
+        after it, so the reply never goes back to "submitting"."""
         job = job.advance(JobState.SUBMITTING, self._clock.now())
         await self._store.save(job)
+        shown = asyncio.ensure_future(self._progress.show(job, force=True))
         try:
             task_id = await self._api.create(self._request(job))
         except HHError as error:
+            await shown
             await self._end(job, error)
             return None
         except Exception as error:  # a bug or an odd transport error: a task may exist
             log.exception("job %s: create failed unexpectedly", job.id)
+            await shown
             await self._end(job, UnknownOutcome(type(error).__name__, code="unknown"))
             return None
+        except BaseException:  # cut off by a stop: the edit goes with it
+            shown.cancel()
+            raise
+        await shown
         now = self._clock.now()
         job = job.advance(JobState.RUNNING, now, task_id=task_id, submitted_at=now)
         await self._store.save(job)
