@@ -59,6 +59,9 @@ def test_side_by_side_figures_for_both_bots(latest: dict[str, Any]) -> None:
     assert isinstance(latest["floor"]["ack_p99_ms_200"], float)
     assert set(latest["goals"]) >= {"polls", "median_lag", "ack_p99_200", "peak_rss", "no_429s"}
     assert all(isinstance(g["met"], bool) for g in latest["goals"].values())
+    assert latest["charts"]["jobs"] == 10_000 and latest["charts"]["users"] == 400
+    assert isinstance(latest["charts"]["render_s_median"], float)
+    assert "usage_chart" in latest["goals"]
 
 
 def test_chart_and_docs_block(latest: dict[str, Any], tmp_path: Path) -> None:
