@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 
 import pytest
@@ -106,6 +107,11 @@ CASES = [
     ("(x)+", "(x)+", True),
     ("[a-z]", "b", False),
     ("\\d", "1", False),
+    # Symbols and emoji are entries too; variation selectors do not matter
+    ("🖕", "ok 🖕 ok", True),
+    ("❤️", "i ❤ you", True),
+    ("❤", "i ❤️ you", True),
+    ("c++", "I love C++!", True),
 ]
 
 
@@ -130,6 +136,9 @@ REFUSALS = [
     ("bad\u200bword", RuleRefusal.CONTROL_CHARACTER),
     ("\u202eevil", RuleRefusal.CONTROL_CHARACTER),
     ("a*b*c*d*e*f", RuleRefusal.TOO_MANY_WILDCARDS),
+    (".", RuleRefusal.ONLY_PUNCTUATION),
+    ("... !!! *", RuleRefusal.ONLY_PUNCTUATION),
+    ("。，", RuleRefusal.ONLY_PUNCTUATION),
 ]
 
 
@@ -197,6 +206,35 @@ def test_result_names_the_first_matching_rule_and_its_index() -> None:
 def test_empty_list_and_empty_prompt() -> None:
     assert not Matcher([]).check("anything").matched
     assert not Matcher([parse_rule("x")]).check("").matched
+
+
+def reference(key: str, prompt: str) -> bool:
+    """The documented semantics as a backtracking regex, for the alphabet of the test below:
+    ``a``/``b`` are letters of a spaced script, ``中`` is unspaced, ``.`` punctuation."""
+    pieces = key.split("*")
+    pattern = "[ab中]*".join(re.escape(piece) for piece in pieces)
+    if pieces[0] and pieces[0][0] in "ab":
+        pattern = "(?<![ab])" + pattern
+    if pieces[-1] and pieces[-1][-1] in "ab":
+        pattern += "(?![ab])"
+    return re.search(pattern, " ".join(prompt.split())) is not None
+
+
+def test_matcher_agrees_with_a_regex_reference_on_random_cases() -> None:
+    """The linear matcher commits to the earliest fit of each middle piece and skips the rest
+    of a word after a failure; a brute-force regex (fine on short strings) checks both."""
+    rng = random.Random(7)
+    checked = 0
+    while checked < 4000:
+        raw = "".join(rng.choice("ab ab.中**") for _ in range(rng.randint(1, 7)))
+        try:
+            rule = parse_rule(raw)
+        except RuleRefused:
+            continue
+        prompt = "".join(rng.choice("aab b.中") for _ in range(rng.randint(0, 24)))
+        expected = reference(rule.key, prompt)
+        assert Matcher([rule]).check(prompt).matched is expected, (rule.key, prompt)
+        checked += 1
 
 
 def test_fold_is_idempotent() -> None:

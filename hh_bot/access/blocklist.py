@@ -8,8 +8,9 @@ How entries match (the contract the admin help text describes):
 
 * **Case and width do not matter.** Prompt and entry are both folded the same way: Unicode NFKC
   (full-width ``ＡＢＣ`` → ``abc``, half-width katakana → full-width), then ``casefold`` (``ß`` →
-  ``ss``), invisible format characters (zero-width space/joiner, soft hyphen, ``Cf``) removed,
-  and every run of white space (including the ideographic space) read as one space.
+  ``ss``), invisible characters (zero-width space/joiner, soft hyphen and the other ``Cf``,
+  variation selectors) removed, and every run of white space (including the ideographic space)
+  read as one space.
 * **Whole words in scripts written with spaces** (Latin, Cyrillic, Greek, Korean Hangul, …): an
   entry edge that is a letter or digit of such a script must sit at a word edge of the prompt, so
   ``ass`` does not match ``class``. Korean counts as spaced (its words are separated by spaces);
@@ -24,6 +25,10 @@ How entries match (the contract the admin help text describes):
   matches ``bitcoin``; ``scam*`` matches ``scammers``; a ``*`` standing alone between spaces is
   exactly one word: ``buy * now`` matches ``buy pills now``, not ``buy now``. There is no way to
   block a literal ``*``, and no other special character: everything else matches itself.
+* **Refused entries** (``RuleRefusal``): empty, white space only, wildcards only, punctuation
+  only (``.`` would block nearly every prompt), longer than ``MAX_RULE_CHARS``, more than
+  ``MAX_WILDCARDS`` wildcards, control or invisible format characters (including zero-width
+  joiners; tabs and newlines are white space), a duplicate, one more than ``MAX_RULES``.
 
 No regular expression is built from an entry. The matcher searches literal pieces with
 ``str.find`` in bounded windows and commits to the earliest fit of each middle piece (which is
@@ -58,6 +63,7 @@ class RuleRefusal(StrEnum):
     EMPTY = "empty"
     WHITESPACE_ONLY = "whitespace_only"
     ONLY_WILDCARDS = "only_wildcards"
+    ONLY_PUNCTUATION = "only_punctuation"
     TOO_LONG = "too_long"
     TOO_MANY_WILDCARDS = "too_many_wildcards"
     CONTROL_CHARACTER = "control_character"
@@ -116,10 +122,16 @@ def _kind(ch: str) -> int:
     return 2
 
 
+def _invisible(ch: str) -> bool:
+    """Format characters and emoji/ideograph variation selectors: no glyph of their own."""
+    cp = ord(ch)
+    return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or unicodedata.category(ch) == "Cf"
+
+
 def fold(text: str) -> str:
     """The form prompts and entries are compared in (see the module docstring)."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    kept = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    kept = "".join(ch for ch in folded if not _invisible(ch))
     return " ".join(kept.split())
 
 
@@ -160,6 +172,8 @@ def parse_rule(raw: str) -> BlockRule:
         raise RuleRefused(RuleRefusal.TOO_LONG, limit=MAX_RULE_CHARS)
     if key.replace(WILDCARD, "").strip() == "":
         raise RuleRefused(RuleRefusal.ONLY_WILDCARDS)
+    if all(_kind(ch) == 0 for ch in key.replace(WILDCARD, "")):
+        raise RuleRefused(RuleRefusal.ONLY_PUNCTUATION)  # "." would block nearly every prompt
     if key.count(WILDCARD) > MAX_WILDCARDS:
         raise RuleRefused(RuleRefusal.TOO_MANY_WILDCARDS, limit=MAX_WILDCARDS)
     parts = key.split(WILDCARD)
