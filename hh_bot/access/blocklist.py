@@ -40,6 +40,7 @@ of times per entry: the cost is linear in the prompt length, whatever the entry 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -122,17 +123,55 @@ def _kind(ch: str) -> int:
     return 2
 
 
+@lru_cache(maxsize=8192)
 def _invisible(ch: str) -> bool:
     """Format characters and emoji/ideograph variation selectors: no glyph of their own."""
     cp = ord(ch)
     return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or unicodedata.category(ch) == "Cf"
 
 
+class _CharTables:
+    """``str.translate`` tables filled in as characters are first seen, so folding and
+    classifying a prompt run in C rather than one Python call per character. Shared by every
+    matcher (dictionary updates are atomic); emptied if they ever grow past ``limit``."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self.drop: dict[int, None] = {}
+        self.checked: set[str] = set()
+        self.kinds: dict[int, str] = {}
+
+    def without_invisible(self, text: str) -> str:
+        if text.isascii():
+            return text
+        new = set(text) - self.checked
+        if len(self.checked) + len(new) > self.limit:
+            self.checked, self.drop = set(), {}
+            new = set(text)
+        for ch in new:
+            if _invisible(ch):
+                self.drop[ord(ch)] = None
+        self.checked |= new
+        return text.translate(self.drop)
+
+    def kinds_of(self, text: str) -> str:
+        """One of ``"0"``, ``"1"``, ``"2"`` per character (see ``_kind``)."""
+        new = [ch for ch in set(text) if ord(ch) not in self.kinds]
+        if len(self.kinds) + len(new) > self.limit:
+            self.kinds = {}
+            new = list(set(text))
+        for ch in new:
+            self.kinds[ord(ch)] = str(_kind(ch))
+        return text.translate(self.kinds)
+
+
+_tables = _CharTables()
+
+
 def fold(text: str) -> str:
     """The form prompts and entries are compared in (see the module docstring)."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    kept = "".join(ch for ch in folded if not _invisible(ch))
-    return " ".join(kept.split())
+    return " ".join(_tables.without_invisible(folded).split())
 
 
 # -- rules ---------------------------------------------------------------------------------
@@ -261,31 +300,33 @@ class BlockMatch:
         return self.rule is not None
 
 
-class _Prompt:
-    """A folded prompt with the lookup tables every entry shares."""
+_WORD_START = re.compile("(?<!1)1")  # over the kinds string, never over user text
 
-    __slots__ = ("kinds", "n", "next_start", "next_stop", "text")
+
+class _Prompt:
+    """A folded prompt and the character kinds every entry's search consults."""
+
+    __slots__ = ("kinds", "n", "text")
 
     def __init__(self, raw: str) -> None:
-        self.text = text = fold(raw)
-        self.n = n = len(text)
-        self.kinds = kinds = bytes(_kind(ch) for ch in text)
-        next_stop = [n] * (n + 1)
-        next_start = [n] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            next_stop[i] = i if kinds[i] == 0 else next_stop[i + 1]
-            starts_word = kinds[i] == 1 and (i == 0 or kinds[i - 1] != 1)
-            next_start[i] = i if starts_word else next_start[i + 1]
-        self.next_stop = next_stop
-        """For each position, where the run a wildcard may cover ends (first stop at or after)."""
-        self.next_start = next_start
-        """For each position, the first word start at or after it."""
+        self.text = fold(raw)
+        self.n = len(self.text)
+        self.kinds = _tables.kinds_of(self.text)
+
+    def next_stop(self, pos: int) -> int:
+        """Where the run a wildcard may cover from ``pos`` ends (the first stop at or after)."""
+        found = self.kinds.find("0", pos)
+        return self.n if found < 0 else found
+
+    def next_word_start(self, pos: int) -> int:
+        found = _WORD_START.search(self.kinds, pos)
+        return self.n if found is None else found.start()
 
     def edge_before(self, i: int) -> bool:
-        return i == 0 or self.kinds[i - 1] != 1
+        return i == 0 or self.kinds[i - 1] != "1"
 
     def edge_after(self, end: int) -> bool:
-        return end >= self.n or self.kinds[end] != 1
+        return end >= self.n or self.kinds[end] != "1"
 
 
 class Matcher:
@@ -324,7 +365,8 @@ def _search(rule: BlockRule, p: _Prompt) -> tuple[bool, int]:
         if i < 0:
             return False, effort
         if not rule.open_start and not p.edge_before(i):
-            start = max(p.next_start[i], i + 1)
+            start = max(p.next_word_start(i), i + 1)
+            effort += start - i
             continue
         end = i + len(first)
         if len(rule.pieces) == 1:
@@ -337,21 +379,21 @@ def _search(rule: BlockRule, p: _Prompt) -> tuple[bool, int]:
         if hit:
             return True, effort
         # Any later start whose first piece ends in the same run leaves the rest no more room.
-        start = max(i + 1, p.next_stop[end] - len(first) + 1)
+        start = max(i + 1, p.next_stop(end) - len(first) + 1)
 
 
 def _rest(rule: BlockRule, p: _Prompt, pos: int) -> tuple[bool, int]:
     """Match the pieces after the first, each after a wildcard, from ``pos``."""
     text, effort = p.text, 0
     for piece in rule.pieces[1:-1]:
-        limit = p.next_stop[pos] + len(piece)
+        limit = p.next_stop(pos) + len(piece)
         j = text.find(piece, pos, limit)
         effort += limit - pos + 1
         if j < 0:
             return False, effort
         pos = j + len(piece)
     last = rule.pieces[-1]
-    limit = p.next_stop[pos] + len(last)
+    limit = p.next_stop(pos) + len(last)
     effort += limit - pos + 1
     j = text.find(last, pos, limit)
     while j >= 0:
