@@ -148,7 +148,7 @@ def test_pathological_entries_are_refused_with_a_code(raw: str, code: RuleRefusa
         parse_rule(raw)
     assert caught.value.code is code
     assert isinstance(caught.value, BadInput)
-    assert caught.value.reason == code.value  # a code, not a sentence
+    assert caught.value.reason == f"blocklist_{code.value}"  # a catalogue key, not a sentence
 
 
 def test_limits_are_reported_with_the_refusal() -> None:

@@ -74,10 +74,11 @@ class RuleRefusal(StrEnum):
 
 
 class RuleRefused(BadInput):
-    """An admin's block-list change was refused. ``limit`` is the bound that was hit, if any."""
+    """An admin's block-list change was refused. ``limit`` is the bound that was hit, if any.
+    ``reason`` is ``"blocklist_<code>"``, a key for the Discord layer's ``BAD_INPUT`` table."""
 
     def __init__(self, code: RuleRefusal, *, limit: int | None = None) -> None:
-        super().__init__(code.value, field="blocklist")
+        super().__init__(f"blocklist_{code.value}", field="blocklist")
         self.code = code
         self.limit = limit
 
