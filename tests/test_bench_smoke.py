@@ -65,6 +65,9 @@ def test_side_by_side_figures_for_both_bots(latest: dict[str, Any]) -> None:
         label for label, _ in poll_curve.SETTINGS
     ]
     assert all(isinstance(g["met"], bool) for g in latest["goals"].values())
+    assert latest["charts"]["jobs"] == 10_000 and latest["charts"]["users"] == 400
+    assert isinstance(latest["charts"]["render_s_median"], float)
+    assert "usage_chart" in latest["goals"]
 
 
 def test_chart_and_docs_block(latest: dict[str, Any], tmp_path: Path) -> None:
