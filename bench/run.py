@@ -2,6 +2,7 @@
 
     python -m bench.run                 # the full run (a few minutes), updates docs/performance.md
     python -m bench.run --smoke --out /tmp/b --no-docs   # seconds; what tests/test_bench_smoke runs
+    python -m bench.run --only transcode    # just the transcode phase (bench/transcode.py)
 
 See ``bench.phases`` for the phases and docs/performance.md for the method.
 """
@@ -17,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import report, transcode
 from bench.bots import BASELINE, FLOOR, OURS
 from bench.metrics import PhaseFigures
 from bench.phases import BenchConfig, ack_rounds, load_and_burst
@@ -42,7 +43,9 @@ SMOKE = BenchConfig(
 Figures = tuple[dict[str, list[float | None]], PhaseFigures, PhaseFigures]
 
 
-async def run_bench(cfg: BenchConfig, workdir: Path) -> dict[str, Any]:
+async def run_bench(
+    cfg: BenchConfig, workdir: Path, clips: tuple[transcode.Clip, ...] = transcode.FULL
+) -> dict[str, Any]:
     started = time.monotonic()
     figures: dict[str, Figures] = {}
     for spec in (OURS, BASELINE):
@@ -55,7 +58,23 @@ async def run_bench(cfg: BenchConfig, workdir: Path) -> dict[str, Any]:
         figures[spec.name] = (acks, load, burst)
     print(f"[{time.monotonic() - started:5.0f} s] floor: acknowledgement rounds", flush=True)
     floor = await ack_rounds(FLOOR, cfg, workdir / FLOOR.name)
-    return report.build(cfg, figures, floor, time.monotonic() - started)
+    print(f"[{time.monotonic() - started:5.0f} s] transcode", flush=True)
+    fits = await transcode.run_phase(clips, workdir / "transcode")
+    result = report.build(cfg, figures, floor, time.monotonic() - started)
+    result["transcode"] = fits
+    return result
+
+
+def transcode_only(args: argparse.Namespace) -> int:
+    clips = transcode.SMOKE if args.smoke else transcode.FULL
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        fits = asyncio.run(transcode.run_phase(clips, workdir / "transcode"))
+    data = transcode.result(fits, time.monotonic() - started)
+    print(transcode.table(fits))
+    print(f"\nJSON: {transcode.write_json(data, args.out)}")
+    return 0
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -66,11 +85,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     p.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
     p.add_argument("--workdir", type=Path, help="keep bot logs and databases here")
+    p.add_argument("--only", choices=("all", "transcode"), default="all", help="run just one phase")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.only == "transcode":
+        return transcode_only(args)
     cfg = SMOKE if args.smoke else BenchConfig()
     if args.factor:
         cfg = replace(cfg, factor=args.factor)
@@ -78,12 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         cfg = replace(cfg, users=args.users, burst_users=args.users)
     with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
-        result = asyncio.run(run_bench(cfg, workdir))
+        clips = transcode.SMOKE if args.smoke else transcode.FULL
+        result = asyncio.run(run_bench(cfg, workdir, clips))
     latest = report.write_json(result, args.out)
     print()
     print(report.table(result))
     print()
     print(report.goals_table(result))
+    print()
+    print(transcode.table(result["transcode"]))
     print(f"\nJSON: {latest}")
     if not args.no_docs:
         report.chart(result, CHART)

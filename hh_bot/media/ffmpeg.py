@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from hh_bot.media.errors import FFmpegError, MediaCode
 
-DEFAULT_NICENESS = 10
-"""Added to the child's nice value: acks and polls win the CPU over a transcode."""
+DEFAULT_NICENESS = 19
+"""The child's nice value (the lowest priority): acks and polls win the CPU over a transcode,
+whose dozen threads at nice 10 would still outweigh the event loop's one."""
 
 STDERR_KEEP = 4000
 """Characters of stderr kept on a failure, for logs."""
@@ -84,7 +85,10 @@ class FFmpeg:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # its own process group, killed as one
+            # its own process group, killed as one; NOT a new session: with the kernel's
+            # autogroup scheduling a new session gets its own CPU share, which would undo
+            # the lowered priority against the bot's event loop
+            process_group=0,
         )
         self.runs += 1
         try:
