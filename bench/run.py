@@ -43,9 +43,7 @@ SMOKE = BenchConfig(
 Figures = tuple[dict[str, list[float | None]], PhaseFigures, PhaseFigures]
 
 
-async def run_bench(
-    cfg: BenchConfig, workdir: Path, clips: tuple[transcode.Clip, ...] = transcode.FULL
-) -> dict[str, Any]:
+async def run_bench(cfg: BenchConfig, workdir: Path, smoke: bool = False) -> dict[str, Any]:
     started = time.monotonic()
     figures: dict[str, Figures] = {}
     for spec in (OURS, BASELINE):
@@ -59,18 +57,19 @@ async def run_bench(
     print(f"[{time.monotonic() - started:5.0f} s] floor: acknowledgement rounds", flush=True)
     floor = await ack_rounds(FLOOR, cfg, workdir / FLOOR.name)
     print(f"[{time.monotonic() - started:5.0f} s] transcode", flush=True)
-    fits = await transcode.run_phase(clips, workdir / "transcode")
+    clips, idle = transcode.sizes(smoke=smoke)
+    fits = await transcode.run_phase(clips, workdir / "transcode", idle)
     result = report.build(cfg, figures, floor, time.monotonic() - started)
     result["transcode"] = fits
     return result
 
 
 def transcode_only(args: argparse.Namespace) -> int:
-    clips = transcode.SMOKE if args.smoke else transcode.FULL
+    clips, idle = transcode.sizes(smoke=args.smoke)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
-        fits = asyncio.run(transcode.run_phase(clips, workdir / "transcode"))
+        fits = asyncio.run(transcode.run_phase(clips, workdir / "transcode", idle))
     data = transcode.result(fits, time.monotonic() - started)
     print(transcode.table(fits))
     print(f"\nJSON: {transcode.write_json(data, args.out)}")
@@ -100,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = replace(cfg, users=args.users, burst_users=args.users)
     with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
-        clips = transcode.SMOKE if args.smoke else transcode.FULL
-        result = asyncio.run(run_bench(cfg, workdir, clips))
+        result = asyncio.run(run_bench(cfg, workdir, smoke=args.smoke))
     latest = report.write_json(result, args.out)
     print()
     print(report.table(result))

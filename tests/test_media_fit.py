@@ -225,14 +225,15 @@ async def test_fitted_output_probes_like_its_plan(clips: Clips) -> None:
 
 
 async def test_ffmpeg_runs_at_the_lowest_priority_in_our_session(clips: Clips) -> None:
-    seen: list[tuple[int, int, int]] = []
+    seen: list[tuple[int, int, int, int]] = []
 
     def look(pid: int, argv: Sequence[str]) -> None:
-        seen.append((os.getpriority(os.PRIO_PROCESS, pid), os.getsid(pid), os.getpgid(pid)))
+        policy = os.sched_getscheduler(pid)
+        seen.append((os.getpriority(os.PRIO_PROCESS, pid), policy, os.getsid(pid), os.getpgid(pid)))
 
     await probe(clips.small, FFmpeg(on_start=look))
-    [(nice, sid, pgid)] = seen
-    assert nice == 19
+    [(nice, policy, sid, pgid)] = seen
+    assert nice == 19 and policy == os.SCHED_IDLE
     # same session (a new one gets its own autogroup CPU share, undoing the nice value) ...
     assert sid == os.getsid(0)
     assert pgid != os.getpgid(0)  # ... but its own process group, so a kill takes it whole

@@ -92,8 +92,7 @@ class FFmpeg:
         )
         self.runs += 1
         try:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.setpriority(os.PRIO_PROCESS, proc.pid, self.niceness)
+            _lower_priority(proc.pid, self.niceness)
             if self.on_start is not None:
                 self.on_start(proc.pid, argv)
             try:
@@ -111,6 +110,17 @@ class FFmpeg:
                 returncode=proc.returncode,
             )
         return Completed(out.decode(errors="replace"), stderr)
+
+
+def _lower_priority(pid: int, niceness: int) -> None:
+    """Nice the child and, where the OS has it, make it ``SCHED_IDLE``: it runs only when
+    nothing else wants the CPU, so a waking event loop preempts it at once. Set right after
+    the spawn, before ffmpeg starts its threads (they inherit both). Best effort."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
 
 
 async def _kill(proc: asyncio.subprocess.Process) -> None:
