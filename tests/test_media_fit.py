@@ -237,3 +237,17 @@ async def test_ffmpeg_runs_at_the_lowest_priority_in_our_session(clips: Clips) -
     # same session (a new one gets its own autogroup CPU share, undoing the nice value) ...
     assert sid == os.getsid(0)
     assert pgid != os.getpgid(0)  # ... but its own process group, so a kill takes it whole
+
+
+async def test_a_fitted_file_is_refitted_for_a_smaller_fallback_route(clips: Clips) -> None:
+    fitter = Fitter(FFmpeg())
+    async with fitter.fit(clips.small, 256 * 1024 + 600_000) as first:
+        assert first.transcoded
+        # delivery fell back to a route with a smaller limit: fit the fitted file again
+        async with fitter.fit(first.path, 256 * 1024 + 400_000, info=first.info) as second:
+            assert second.transcoded and second.info.size <= 400_000
+            assert abs(second.info.duration - first.source.duration) <= 0.2
+            assert decode_errors(second.path) == ""
+        # the same route again: it already fits, nothing is re-encoded
+        async with fitter.fit(first.path, 256 * 1024 + 600_000, info=first.info) as same:
+            assert same.path == first.path and not same.transcoded
