@@ -114,8 +114,9 @@ class FFmpeg:
 
 def _lower_priority(pid: int, niceness: int) -> None:
     """Nice the child and, where the OS has it, make it ``SCHED_IDLE``: it runs only when
-    nothing else wants the CPU, so a waking event loop preempts it at once. Set right after
-    the spawn, before ffmpeg starts its threads (they inherit both). Best effort."""
+    nothing else wants the CPU, so a waking event loop preempts it at once. Set microseconds
+    after the spawn, long before ffmpeg has opened its input and started its threads (which
+    inherit both). Best effort: a busy host can starve it, and then the timeout sends the link."""
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, pid, niceness)
     if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
