@@ -408,8 +408,8 @@ async def test_dns_rebinding_refused_at_connect_time(server: ImageServer) -> Non
         await checker.close()
     assert resolver.calls == 2
     assert error_message(info.value) == (
-        "Problem with link 1: rebind.example.com resolves to an address that points to the bot's own "
-        "machine (loopback)"
+        "Problem with link 1: rebind.example.com resolves to an address that points to the "
+        "bot's own machine (loopback)"
     )
     assert server.connections == 0
 
