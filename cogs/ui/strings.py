@@ -86,6 +86,7 @@ READY_LINK = _t("result.ready_link")
 READY_LINK_UNKNOWN_SIZE = _t("result.ready_link_unknown_size")
 FAILED_FOR = _t("result.failed_for")
 NOTHING_CHARGED = _t("result.nothing_charged")
+MESSAGE_IMAGE_LABEL = _t("reference.label.message_image")
 
 # -- buttons ---------------------------------------------------------------------------------
 CANCEL = _t("button.cancel")
@@ -267,6 +268,15 @@ ADMIN_USAGE_TITLE = _t("admin.usage_title")
 ADMIN_USAGE_LINE = _t("admin.usage_line")
 ADMIN_USAGE_NOTE = _t("admin.usage_note")
 ADMIN_RUNNING_MORE = _t("admin.running_more")
+
+ADMIN_PERIODS = {"day": _t("admin.period.day"), "month": _t("admin.period.month")}
+ADMIN_SCOPES = {
+    "user": _t("admin.scope.user"),
+    "guild": _t("admin.scope.guild"),
+    "role": _t("admin.scope.role"),
+    "member": _t("admin.scope.member"),
+}
+ADMIN_AMOUNT_DEFAULT = _t("admin.amount_default")
 
 # -- buttons and /hh-admin running: more answers ---------------------------------------------
 ALREADY_CANCELED = _t("button.already_canceled")

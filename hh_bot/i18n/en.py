@@ -194,6 +194,13 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "admin.role_desc": "Set the role that may use /hh-admin (leave empty to clear)",
         "admin.running_desc": "List unfinished video jobs on this server",
         "admin.usage_desc": "Usage and cost per member for a period",
+        "admin.period.day": "day",
+        "admin.period.month": "month",
+        "admin.scope.user": "each member (default)",
+        "admin.scope.guild": "the whole server",
+        "admin.scope.role": "members with a role",
+        "admin.scope.member": "one member",
+        "admin.amount_default": "default",
         "admin.bad_amount": "Give an amount in dollars like 2.50, or 'none' for unlimited.",
         "admin.need_role": "Pick the role this limit is for.",
         "admin.need_member": "Pick the member this limit is for.",
@@ -223,6 +230,9 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "task was made.",
         # -- reference images: the checker ------------------------------------------------------
         "reference.problem": "Problem with {image}: {reason}",
+        # labels name an image inside other reasons ("is the same image as link 1")
+        "reference.label.link": "link {number}",
+        "reference.label.message_image": "image {number} ({filename})",
         "reference.duplicate": "is the same image as {other}",
         "reference.not_cdn": "is not hosted on Discord's CDN ({host})",
         "reference.not_cdn_invalid": "is not hosted on Discord's CDN (its link is not valid)",

@@ -20,6 +20,7 @@ from yarl import URL
 
 from hh_bot.errors import BadInput, BadReference
 from hh_bot.i18n import Reason
+from hh_bot.i18n import text as text_of
 from hh_bot.references.netpolicy import (
     USER_INFO,
     PolicyViolation,
@@ -359,7 +360,7 @@ class ReferenceChecker:
                 seen[key] = ref.label
         checked: list[tuple[str, str, URL]] = []
         for number, text in enumerate(urls, start=1):
-            label = f"link {number}"
+            label = text_of("reference.label.link", number=number)
             url = self._check_syntax(label, text)
             key = _dedupe_key(url)
             if key in seen:
