@@ -24,20 +24,9 @@ if TYPE_CHECKING:
     from bot import HHBot
 
 Interaction = discord.Interaction["HHBot"]
-PERIOD_CHOICES = [
-    app_commands.Choice(name="day", value="day"),
-    app_commands.Choice(name="month", value="month"),
-]
+PERIOD_CHOICES = [app_commands.Choice(name=n, value=v) for v, n in s.ADMIN_PERIODS.items()]
 DESCRIPTION_BUDGET = 3900  # an embed description holds 4096 characters; room for "…and N more"
-SCOPE_CHOICES = [
-    app_commands.Choice(name=label, value=value)
-    for label, value in (
-        ("each member (default)", "user"),
-        ("the whole server", "guild"),
-        ("members with a role", "role"),
-        ("one member", "member"),
-    )
-]
+SCOPE_CHOICES = [app_commands.Choice(name=n, value=v) for v, n in s.ADMIN_SCOPES.items()]
 
 
 async def _admin_check(interaction: Interaction) -> bool:
@@ -102,10 +91,9 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             raise BadInput(s.ADMIN_BAD_PERIOD)
         value = parse_amount(amount)
         await self.bot.services.policy.set_limit(interaction.guild_id, target, period, value)
-        shown = "default" if value is None else s.money(None if value < 0 else value)
-        await self._say(
-            interaction, s.ADMIN_LIMIT_SET.format(target=target, period=period, amount=shown)
-        )
+        shown = s.ADMIN_AMOUNT_DEFAULT if value is None else s.money(None if value < 0 else value)
+        said = s.ADMIN_LIMIT_SET.format(target=target, period=s.ADMIN_PERIODS[period], amount=shown)
+        await self._say(interaction, said)
 
     @app_commands.command(name="grant", description=s.ADMIN_GRANT_DESC)
     async def grant(self, interaction: Interaction, member: discord.Member, amount: str) -> None:
@@ -242,9 +230,10 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             )
             for r in rows[:25]
         ]  # fmt: skip
+        shown_period = s.ADMIN_PERIODS.get(period, period)
         embed = discord.Embed(
             title=s.ADMIN_USAGE_TITLE.format(
-                period=period, total=s.money(total), billed=s.money(billed)
+                period=shown_period, total=s.money(total), billed=s.money(billed)
             ),
             description="\n".join(lines),
         )

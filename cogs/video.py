@@ -146,7 +146,7 @@ class VideoCog(commands.Cog):
         if interaction.guild_id is None:
             raise NotAllowed("dm")
         attachments = [
-            (f"image {i} ({a.filename})", attachment_meta(a))
+            (s.MESSAGE_IMAGE_LABEL.format(number=i, filename=a.filename), attachment_meta(a))
             for i, a in enumerate(message.attachments, start=1)
             if (a.content_type or "").startswith("image/")
             or a.filename.lower().endswith(IMAGE_SUFFIXES)
