@@ -83,11 +83,13 @@ class DiscordDelivery:
     # -- the core's interface ----------------------------------------------------------------
 
     async def show_progress(self, job: Job, view: ProgressView) -> None:
-        if not self._pacer.try_take(job.reply.channel_id):
+        slot = self._pacer.try_slot(job.reply.channel_id)
+        if slot is None:
             raise DeliveryError("the channel's message budget is spent; skipping this edit")
-        embed = job_embed(job, view)
-        buttons = job_view(job.id, cancel=view.state is JobState.QUEUED)
-        await self._edit_reply(job, paced=True, content=None, embed=embed, view=buttons)
+        async with slot:
+            embed = job_embed(job, view)
+            buttons = job_view(job.id, cancel=view.state is JobState.QUEUED)
+            await self._edit_reply(job, paced=True, content=None, embed=embed, view=buttons)
 
     async def deliver(self, job: Job, result: VideoResult) -> int | None:
         expires = s.relative(result.url_expires_at)
@@ -127,16 +129,16 @@ class DiscordDelivery:
                 return told.id
             attached = file(reply.interaction_upload_limit)
             for attempt in (attached, None) if attached is not None else (None,):
-                await self._pacer.take(reply.channel_id)
                 try:
-                    message = await self._webhook(job).edit_message(
-                        reply.message_id,
-                        content=text(attempt is not None),
-                        embed=notice.embed,
-                        attachments=[attempt] if attempt else [],
-                        view=notice.view,
-                        allowed_mentions=_mention(job),
-                    )
+                    async with await self._pacer.slot(reply.channel_id):
+                        message = await self._webhook(job).edit_message(
+                            reply.message_id,
+                            content=text(attempt is not None),
+                            embed=notice.embed,
+                            attachments=[attempt] if attempt else [],
+                            view=notice.view,
+                            allowed_mentions=_mention(job),
+                        )
                     return message.id
                 except discord.HTTPException as error:
                     if attempt is not None and _code(error) in TOO_LARGE:
@@ -153,11 +155,11 @@ class DiscordDelivery:
             await self._edit_reply(job, content=None, embed=embed, view=None)
             return
         if self._token_valid(job) and job.reply.message_id is not None:
-            await self._pacer.take(job.reply.channel_id)
             try:
-                await self._webhook(job).edit_message(
-                    job.reply.message_id, content=None, embed=embed, view=None, attachments=[]
-                )
+                async with await self._pacer.slot(job.reply.channel_id):
+                    await self._webhook(job).edit_message(
+                        job.reply.message_id, content=None, embed=embed, view=None, attachments=[]
+                    )
                 return
             except discord.HTTPException as exc:
                 log.info("job %s: reply not editable (%s), posting", job.id, _code(exc))
@@ -284,15 +286,15 @@ class DiscordDelivery:
         reference: discord.MessageReference | None,
         job: Job,
     ) -> discord.Message:
-        await self._pacer.take(target.id)
-        return await target.send(
-            notice.text(attached is not None),
-            embed=notice.embed,
-            file=attached or discord.utils.MISSING,
-            view=notice.view or discord.utils.MISSING,
-            allowed_mentions=_mention(job),
-            reference=reference,
-        )
+        async with await self._pacer.slot(target.id):
+            return await target.send(
+                notice.text(attached is not None),
+                embed=notice.embed,
+                file=attached or discord.utils.MISSING,
+                view=notice.view or discord.utils.MISSING,
+                allowed_mentions=_mention(job),
+                reference=reference,
+            )
 
     # -- the reply ---------------------------------------------------------------------------
 
@@ -314,12 +316,11 @@ class DiscordDelivery:
     ) -> bool:
         """Edit the progress reply by token while it lives (unless ``token`` is False), else as
         the bot's own message. Best effort: returns whether the edit went through. ``paced``
-        says a slot of the channel's budget was already taken for it."""
+        says the caller holds a slot of the channel's budget for it."""
         reply = job.reply
         if reply.message_id is None:
             return False
-        if not paced:
-            await self._pacer.take(reply.channel_id)
+        slot = None if paced else await self._pacer.slot(reply.channel_id)
         try:
             if token and self._token_valid(job):
                 try:
@@ -336,3 +337,6 @@ class DiscordDelivery:
             # outcome is still told by message, so progress is best effort.
             log.info("job %s: reply edit skipped (%s)", job.id, _code(error))
             return False
+        finally:
+            if slot is not None:
+                slot.end()

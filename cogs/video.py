@@ -192,12 +192,12 @@ class VideoCog(commands.Cog):
             await interaction.edit_original_response(
                 content=s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
             )
-            await self.bot.delivery.pacer.take(job.reply.channel_id)
-            message = await interaction.followup.send(
-                embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
-                view=job_view(job.id, cancel=True) or discord.utils.MISSING,
-                wait=True,
-            )
+            async with await self.bot.delivery.pacer.slot(job.reply.channel_id):
+                message = await interaction.followup.send(
+                    embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
+                    view=job_view(job.id, cancel=True) or discord.utils.MISSING,
+                    wait=True,
+                )
             message_id = message.id
         except discord.HTTPException as error:
             log.warning("job %s: progress reply not posted (code %s)", job.id, error.code)
