@@ -8,7 +8,8 @@
 One busy loop per core (``os.cpu_count()`` unless ``--workers`` says otherwise), each a separate
 process spinning on arithmetic at normal priority, so the scheduler shares the cores between
 them and the command. The loops stop when the command ends (or after ``--seconds``), also on
-Ctrl-C. The exit status is the command's (the first failing run's, with ``--repeat``), or 0.
+Ctrl-C or SIGTERM (which stop the command too). The exit status is the command's (the first
+failing run's, with ``--repeat``), or 0.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,6 +34,11 @@ def spin(stop: Event) -> None:
     while not stop.is_set():
         for i in range(20_000):
             x = (x * 31 + i) % 1_000_003
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the load (and the command) as cleanly as Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -63,11 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop.start()
     print(f"cpu_load: {len(loops)} busy loops running", file=sys.stderr, flush=True)
     status = 0
+    child: subprocess.Popen[bytes] | None = None
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command:
             for n in range(max(1, args.repeat)):
                 started = time.monotonic()
-                code = subprocess.call(args.command)
+                child = subprocess.Popen(args.command)
+                code = child.wait()
+                child = None
                 took = time.monotonic() - started
                 print(
                     f"cpu_load: run {n + 1}/{args.repeat} exited {code} after {took:.0f} s",
@@ -80,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         status = status or 130
     finally:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            child.wait()
         stop.set()
         for loop in loops:
             loop.join(timeout=5)
