@@ -22,6 +22,7 @@ from bench.metrics import PhaseFigures, ack_latencies, owner_of, phase_figures
 from bench.workload import LONGEST, JobSpec, burst_jobs, load_jobs
 from bench.world import World, WorldConfig, world
 from tests.fakes.discord_interactions import FakeInteraction
+from tests.fakes.discord_rest import RecordedRequest
 
 MIB = 1024 * 1024
 
@@ -139,16 +140,19 @@ async def wait_delivered(
     and at least 5 real seconds (the real-time work of a busy bot is not compressed)."""
     start, seen, index = time.monotonic(), set(), 0
     last: dict[int, float] = {}
+    unanswered: list[RecordedRequest] = []  # recorded on arrival, not yet answered: look again
     while time.monotonic() - start < timeout:
         requests = w.discord.requests
-        for rec in requests[index:]:
+        fresh, index = requests[index:], len(requests)
+        looked, unanswered = [*unanswered, *fresh], []
+        for rec in looked:
             owner = owner_of(w, rec)
-            if owner not in uids:
-                continue
-            last[owner] = rec.at
-            if rec.files and rec.ok:
+            if owner in uids:
+                last[owner] = max(last.get(owner, 0.0), rec.at)
+            if not rec.status:
+                unanswered.append(rec)  # its outcome (and maybe its owner) is known later
+            elif owner in uids and rec.files and rec.ok:
                 seen.add(owner)
-        index = len(requests)
         if seen >= uids:
             return True
         silence = max(quiet / w.clock.factor, 5.0)

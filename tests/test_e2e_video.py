@@ -89,11 +89,11 @@ async def _rows_if(w: BotWorld, wanted: tuple[int, int]) -> tuple[int, int] | No
 class SmoothHappyHorse(FakeHappyHorse):
     """Progress grows with every poll (the real API reports it in small steps)."""
 
-    def _view(self, task: FakeTask | None) -> shapes.TaskView | None:
-        view = super()._view(task)
+    def _view(self, task: FakeTask | None, now: float) -> shapes.TaskView | None:
+        view = super()._view(task, now)
         if task is None or view is None or view.phase != "in_progress":
             return view
-        age = self.clock.now() - task.created_at
+        age = now - task.created_at
         return replace(view, progress=min(99, int(100 * age / task.script.duration)))
 
 
