@@ -105,7 +105,11 @@ def edit_state(edit: RecordedRequest) -> str:
 async def test_progress_edits_are_throttled_and_show_state_bar_eta_and_params(
     tmp_path: Path,
 ) -> None:
-    interval, factor = 30.0, 400.0
+    # Edits are gated when the bot decides them; Discord sees them when they arrive, which a
+    # busy machine delays. At 100x, 150 ms of real delay is ``interval / 2`` of virtual time: the
+    # bounds below allow that much between decision and arrival, so they hold under CPU load.
+    interval, factor = 30.0, 100.0
+    slack = interval / 2
     async with bot_world(
         tmp_path,
         hh_class=SmoothHappyHorse,
@@ -127,9 +131,9 @@ async def test_progress_edits_are_throttled_and_show_state_bar_eta_and_params(
         assert task_polls >= 30
         # … but at most one edit per interval within a state, plus one per state change.
         span = (running[-1].at - running[0].at) * factor
-        assert len(running) <= span / interval + 1, (len(running), span)
+        assert len(running) <= (span + slack) / interval + 1, (len(running), span)
         for before, after in itertools.pairwise(running):
-            assert (after.at - before.at) * factor >= interval / 2
+            assert (after.at - before.at) * factor >= interval - slack
         assert len(running) >= 3, "the reply must move while generating"
         changes = sum(1 for a, b in itertools.pairwise(states) if a != b) + 1
         assert len(edits) <= len(running) + changes + 1
