@@ -142,13 +142,16 @@ async def test_delete_removes_the_result_owner_or_admin_only(tmp_path: Path) -> 
 
 @pytest.mark.slow
 async def test_buttons_work_after_a_restart(tmp_path: Path) -> None:
-    async with crash_world(tmp_path, GLOBAL_ACTIVE_TASKS="1") as w:
-        w.hh.scripts.append(TaskScript(duration=300))
+    # The long job holds the only slot until the test ends its task, however long the restart
+    # takes (it used to run 300 virtual seconds, 1.5 s of real time: on a busy machine it could
+    # end before the click, the queued job then started, and Cancel found it being submitted).
+    async with crash_world(tmp_path, GLOBAL_ACTIVE_TASKS="1", POLL_DEADLINE="864000") as w:
+        w.hh.scripts.extend([TaskScript(), TaskScript(duration=864000)])
         await w.start()
         await w.video("finished job")
         done = await w.wait_final("finished job")
         await w.video("long job")
-        await w.wait_job("long job", lambda j: j.state == "running")
+        long = await w.wait_job("long job", lambda j: j.state == "running")
         await w.video("queued job")
         queued = await w.wait_job("queued job", lambda j: j.message_id is not None)
         await w.stop()
@@ -167,5 +170,7 @@ async def test_buttons_work_after_a_restart(tmp_path: Path) -> None:
         assert ok.content == s.CANCELED_OK.format(job_id=queued.id)
         job = await w.wait_final("queued job")
         assert job.state == "canceled" and w.ledger(job.id) == ["reserve", "release"]
+        assert long.task_id is not None
+        w.hh.expire(long.task_id)  # the slot frees now: the canceled job must not take it
         await w.wait_final("long job")
         assert w.creates_for("queued job") == 0
