@@ -54,9 +54,20 @@ def description(message: StoredMessage) -> str:
     return str(message.embeds[0].get("description", "")) if message.embeds else ""
 
 
+# A job that holds the only slot until the test finishes it: a fixed duration (200 virtual
+# seconds was 1 s of real time) can run out on a busy machine before the clicks come in.
+HOLD = 864000.0
+
+
+def finish_now(w: BotWorld, prompt: str) -> None:
+    """The API finishes the task for ``prompt`` now: its next poll says completed."""
+    task = next(t for t in w.hh.tasks.values() if t.body["input"]["prompt"] == prompt)
+    task.script = replace(task.script, duration=w.clock.now() - task.created_at)
+
+
 async def test_cancel_while_queued_releases_and_never_submits(tmp_path: Path) -> None:
-    async with bot_world(tmp_path, limits=ONE_SLOT) as w:
-        w.hh.scripts.append(TaskScript(duration=200))  # the first job holds the only slot
+    async with bot_world(tmp_path, limits=ONE_SLOT, poll_deadline=HOLD) as w:
+        w.hh.scripts.append(TaskScript(duration=HOLD))  # the first job holds the only slot
         first = await reply(w, await w.video("first job"))
         await stored(w, job_id_in(first), JobState.RUNNING)
         second = await reply(w, await w.video("second job"))
@@ -77,6 +88,7 @@ async def test_cancel_while_queued_releases_and_never_submits(tmp_path: Path) ->
         assert not second.custom_ids(), "a canceled job keeps no buttons"
         assert s.CANCELED in description(second)
 
+        finish_now(w, "first job")
         await stored(w, job_id_in(first), JobState.DONE)
         prompts = [r.json["input"]["prompt"] for r in w.hh.creates()]
         assert prompts == ["first job"], "a canceled job was submitted"
@@ -97,8 +109,8 @@ async def test_cancel_after_submit_says_it_cannot_stop_it(tmp_path: Path) -> Non
 
 
 async def test_admin_may_cancel_and_a_double_click_cancels_once(tmp_path: Path) -> None:
-    async with bot_world(tmp_path, limits=ONE_SLOT) as w:
-        w.hh.scripts.append(TaskScript(duration=200))
+    async with bot_world(tmp_path, limits=ONE_SLOT, poll_deadline=HOLD) as w:
+        w.hh.scripts.append(TaskScript(duration=HOLD))
         first = await reply(w, await w.video("first job"))
         await stored(w, job_id_in(first), JobState.RUNNING)
         second = await reply(w, await w.video("alice's queued job"))
