@@ -164,13 +164,20 @@ def edit_state_text(edit: RecordedRequest) -> str:
 
 async def test_queue_position_shown_and_updated_under_the_global_cap(tmp_path: Path) -> None:
     limits = replace(default_limits(), global_active_cap=1)
-    async with bot_world(tmp_path, limits=limits, script=TaskScript(duration=60)) as w:
-        w.hh.scripts.append(TaskScript(duration=150))  # the first holds the slot a while
+    short = TaskScript(duration=60)
+    async with bot_world(tmp_path, limits=limits, script=short, poll_deadline=864000) as w:
+        # The first holds the slot until both others are queued (150 virtual seconds were
+        # 0.75 s of real time, which a busy machine can spend before the third arrives).
+        w.hh.scripts.append(TaskScript(duration=864000))
         first = await w.video(user="alice")
         await w.wait_reply(first)
         second = await w.video(user=BOB_ID)
         await w.wait_reply(second)
         third = await w.video(user=CAROL_ID)
+        third_reply = await w.wait_reply(third)
+        await w.discord.wait_for(lambda: queue_positions(w, third_reply) == [2])
+        [task] = [t for t in w.hh.tasks.values() if t.script.duration == 864000]
+        task.script = replace(task.script, duration=w.clock.now() - task.created_at)
         for handle in (first, second, third):
             result = await w.outcome(handle)
             assert [a.data for a in result.attachments] == [w.hh.video_bytes]
