@@ -119,9 +119,9 @@ def test_docstrings_name_modules_that_exist() -> None:
 async def test_the_jobs_table_has_the_columns_of_the_row_mapping(tmp_path: Path) -> None:
     """The column order lives in ``rows.JOB_FIELDS`` only; the migrated table must agree."""
     from hh_bot.store.rows import INSERT_JOB, JOB_FIELDS, UPDATE_JOB
-    from hh_bot.store.sqlite import Store
+    from hh_bot.store.sqlite import SqliteStore
 
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await SqliteStore.open(tmp_path / "db.sqlite3")
     try:
         async with store._db.execute("PRAGMA table_info(jobs)") as cur:
             columns = [row[1] for row in await cur.fetchall()]

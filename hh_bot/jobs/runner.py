@@ -36,7 +36,7 @@ from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.notices import Endings
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.progress import ProgressPainter
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 log = logging.getLogger(__name__)
 
