@@ -7,6 +7,8 @@ PostgreSQL cases carry the ``postgres`` marker (``pytest -m postgres`` runs only
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,13 +22,19 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+def pg_server() -> Iterator[PgServer]:
+    # Not under pytest's basetemp: the server runs as another user, which must traverse the
+    # folders above its data, and pytest resets /tmp/pytest-of-<user> to 0700 whenever a
+    # pytest starts (two runs at once would lock this server out).
+    folder = Path(tempfile.mkdtemp(prefix="hh-bot-pg-"))
     try:
-        server = start(tmp_path_factory.mktemp("postgres"))
+        server = start(folder)
     except PostgresUnavailable as error:
+        shutil.rmtree(folder, ignore_errors=True)
         pytest.fail(f"the PostgreSQL server for the `postgres` tests did not start: {error}")
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)
