@@ -44,11 +44,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """DATABASE_URL of an empty database on ``backend``."""
+    """DATABASE_URL of an empty database on ``backend`` (migrated already on PostgreSQL)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'hh.sqlite3'}"
     server: PgServer = request.getfixturevalue("pg_server")
-    return await server.fresh_url()
+    return await server.emptied_url()
 
 
 @pytest.fixture

@@ -30,6 +30,34 @@ def test_core_imports_nothing_from_discord() -> None:
     assert offenders == []
 
 
+def _imports(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+def test_the_backends_stay_inside_the_store_package() -> None:
+    """Outside ``hh_bot/store/`` the core knows the store by its protocol and its factory only:
+    no backend module, no database driver."""
+    allowed = {"hh_bot.store.interface", "hh_bot.store.factory", "hh_bot.store.url"}
+    drivers = {"asyncpg", "aiosqlite", "sqlite3"}
+    offenders = []
+    for path in [*sorted((ROOT / "hh_bot").rglob("*.py")), *sorted((ROOT / "cogs").rglob("*.py"))]:
+        if (ROOT / "hh_bot" / "store") in path.parents:
+            continue
+        offenders += [
+            f"{path.relative_to(ROOT)}: {name}"
+            for name in _imports(path)
+            if name.split(".")[0] in drivers
+            or (name.startswith("hh_bot.store.") and name not in allowed)
+        ]
+    assert offenders == []
+
+
 def test_readme_starts_with_make_run_and_make_test() -> None:
     block = re.search(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert block is not None
