@@ -25,7 +25,7 @@ import psutil
 from hh_bot.store.factory import open_store
 
 START_ATTEMPTS = 3
-EMPTIED = ("notices", "billing", "ledger", "jobs", "grants", "settings")  # children first
+EMPTIED = ("notices", "billing", "ledger", "jobs", "grants", "settings", "served")  # children first
 
 
 class PostgresUnavailable(RuntimeError):

@@ -21,7 +21,7 @@ from tests.legacy_schema import LEGACY_MIGRATIONS
 from tests.pg_server import PgServer
 
 T0 = 1_700_000_000.0
-TABLES = ("jobs", "ledger", "grants", "settings", "notices", "billing")
+TABLES = ("jobs", "ledger", "grants", "settings", "notices", "billing", "served")
 
 
 def job(job_id: str, user_id: int = 1, guild_id: int | None = 100) -> Job:
@@ -48,13 +48,15 @@ def test_both_dialects_have_the_same_versions() -> None:
     sequences = {d: migrations(d) for d in DIALECTS}
     versions = {d: [(m.version, m.name) for m in s] for d, s in sequences.items()}
     assert versions["sqlite"] == versions["postgres"]
-    assert [v for v, _ in versions["sqlite"]] == list(range(1, len(LEGACY_MIGRATIONS) + 1))
+    assert [v for v, _ in versions["sqlite"]] == list(range(1, len(versions["sqlite"]) + 1))
+    assert len(versions["sqlite"]) > len(LEGACY_MIGRATIONS)  # the upgrade test adds a version
 
 
 def test_sqlite_files_hold_the_released_statements() -> None:
     """A released migration is never edited: the SQLite files are the statements the code
     before them ran, so databases it made continue where they are."""
-    for migration, released in zip(migrations("sqlite"), LEGACY_MIGRATIONS, strict=True):
+    released_files = migrations("sqlite")[: len(LEGACY_MIGRATIONS)]
+    for migration, released in zip(released_files, LEGACY_MIGRATIONS, strict=True):
         assert [_normal(s) for s in migration.statements] == [_normal(s) for s in released]
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from hh_bot.jobs.model import Job, JobState
+from hh_bot.store import dispatch
 from hh_bot.store.conn import Conn, scalar
 from hh_bot.store.interface import UNFINISHED, LedgerEntry, UsageRow
 from hh_bot.store.rows import JOB_COLUMNS, row_to_job
@@ -141,6 +142,24 @@ class SqlStore(ABC):
         sql += " GROUP BY jobs.user_id ORDER BY 3 DESC, 5 DESC, 1"
         # PostgreSQL sums integers as numeric: every figure back to int.
         return [UsageRow(*(int(v) for v in r)) for r in await self._rows(sql, args)]
+
+    # -- the dispatcher's shared state (``dispatch.py``) ----------------------------------------
+
+    async def claim_next(
+        self, candidates: Collection[str], *, global_cap: int, per_user_cap: int, now: float
+    ) -> Job | None:
+        async with self.transaction() as tx:
+            return await dispatch.claim_next(
+                tx.conn, candidates, global_cap=global_cap, per_user_cap=per_user_cap, now=now
+            )
+
+    async def queue_order(self) -> list[str]:
+        async with self._reading() as conn:
+            return await dispatch.queue_order(conn)
+
+    async def active_count(self) -> int:
+        async with self._reading() as conn:
+            return sum((await dispatch.active_per_user(conn)).values())
 
     # -- key/value settings (admin policy, command-sync hash) ---------------------------------
 

@@ -16,7 +16,7 @@ The guarantees every backend keeps:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -126,6 +126,24 @@ class Store(Protocol):
     async def usage_report(
         self, guild_id: int | None, since: float, until: float
     ) -> list[UsageRow]: ...
+
+    # -- the dispatcher's shared state: holds across processes ----------------------------------
+
+    async def claim_next(
+        self, candidates: Collection[str], *, global_cap: int, per_user_cap: int, now: float
+    ) -> Job | None:
+        """Claim (store as submitting) the next of ``candidates`` in the fair order of the whole
+        queue whose owner is below ``per_user_cap``, if fewer than ``global_cap`` tasks are
+        active at the API across every process; the claimed job, or None."""
+        ...
+
+    async def queue_order(self) -> list[str]:
+        """The ids of every queued job (all processes'), in the order they will start."""
+        ...
+
+    async def active_count(self) -> int:
+        """Jobs whose task is active at the API (stored submitting or running)."""
+        ...
 
     # -- key/value settings and grants --------------------------------------------------------
 
