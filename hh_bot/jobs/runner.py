@@ -214,7 +214,8 @@ class Runner:
                 del self._queued[job.id]
             self._active[job.id] = job
             self._spawn(job, self._run(job))
-        order = await self._store.queue_order()  # the whole queue, every process's jobs
+        # Positions in the whole queue, every process's jobs; none to show when none is ours.
+        order = await self._store.queue_order() if self._queued else []
         self._positions = {job_id: i for i, job_id in enumerate(order, start=1)}
         if self._painter is None or self._painter.done():
             paint = self._progress.paint_queue(lambda: self._positions, lambda: self._queued)
