@@ -18,6 +18,8 @@ from hh_bot.errors import QuotaExceeded
 from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
 from hh_bot.store.factory import open_store
 from hh_bot.store.interface import Store
+from hh_bot.store.postgres import PostgresStore
+from tests.pg_server import PgServer
 
 S = JobState
 GUILD, OTHER_GUILD = 100, 200
@@ -415,6 +417,21 @@ async def test_two_processes_admitting_50_each_never_overshoot(
             assert day.spent == limit
     finally:
         await second.close()
+
+
+@pytest.mark.postgres
+async def test_concurrent_summaries_never_exhaust_the_pool(pg_server: PgServer) -> None:
+    """A summary reads grants inside its transaction: on a pool of two connections, eight at
+    once (each waiting for the admission lock on one) must still all finish."""
+    store = await PostgresStore.open(await pg_server.emptied_url(), max_connections=2)
+    try:
+        w = world(store, ts(2024, 6, 1, 12), user_daily=10 * JOB_720_5S)
+        await w.admit()
+        summaries = asyncio.gather(*(w.quota.summary(GUILD, ALICE) for _ in range(8)))
+        for summary in await asyncio.wait_for(summaries, 30):
+            assert summary.user[0].spent == JOB_720_5S
+    finally:
+        await store.close()
 
 
 # -- summary ---------------------------------------------------------------------------------

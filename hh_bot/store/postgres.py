@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,9 +36,15 @@ log = logging.getLogger(__name__)
 ADMISSION_LOCK = 0x68685F61646D  # "hh_adm": advisory lock keys, one per purpose
 MIGRATION_LOCK = 0x68685F6D6967  # "hh_mig"
 CONNECT_TIMEOUT = 10.0
+MAX_CONNECTIONS = 10  # per process
 WRITE_ATTEMPTS = 5  # a job's step retried after a deadlock or serialization failure
 
 _RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+#: The store and connection of the ``transaction()`` the current task is inside, if any.
+_IN_TRANSACTION: ContextVar[tuple[PostgresStore, PgConn] | None] = ContextVar(
+    "hh_pg_transaction", default=None
+)
 
 
 def describe_url(url: str) -> str:
@@ -70,7 +77,7 @@ class PostgresStore(SqlStore):
         self._pool = pool
 
     @classmethod
-    async def open(cls, url: str, *, max_connections: int = 10) -> PostgresStore:
+    async def open(cls, url: str, *, max_connections: int = MAX_CONNECTIONS) -> PostgresStore:
         """Connect and migrate; ``StoreUnavailable`` (one line, no password) when the server
         can't be reached or refuses us."""
         try:
@@ -104,6 +111,14 @@ class PostgresStore(SqlStore):
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[PgConn]:
+        """A pooled connection; inside ``transaction()`` (``Quota.summary`` reads grants there)
+        the transaction's own, so the read sees its writes and a task never holds two
+        connections: tasks each holding one while waiting for a second would exhaust the pool
+        and wait forever."""
+        current = _IN_TRANSACTION.get()
+        if current is not None and current[0] is self:
+            yield current[1]
+            return
         async with self._pool.acquire() as con:
             yield PgConn(con)
 
@@ -113,7 +128,11 @@ class PostgresStore(SqlStore):
         async with self._pool.acquire() as con, con.transaction():
             conn = PgConn(con)
             await conn.execute("SELECT pg_advisory_xact_lock(?)", (ADMISSION_LOCK,))
-            yield SqlTx(conn)
+            token = _IN_TRANSACTION.set((self, conn))
+            try:
+                yield SqlTx(conn)
+            finally:
+                _IN_TRANSACTION.reset(token)
 
     async def _write(self, write: Write) -> None:
         """A job's step in one transaction (row locks only), tried again after a deadlock or a
