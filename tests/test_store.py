@@ -326,3 +326,33 @@ async def test_user_jobs_and_states(store: Store) -> None:
     assert [j.id for j in recent] == ["j3", "j2", "j1"]
     in_101 = await store.jobs_in_states([S.QUEUED], guild_id=101)
     assert [j.id for j in in_101] == ["j1", "j3"]
+
+
+async def test_notices_are_kept_until_sent(store: Store) -> None:
+    job = make_job("n1")
+    await insert(store, job, make_job("n2"))
+    failed = finish(job, S.FAILED).with_changes(T0 + 300, error_kind="TaskFailed")
+    await store.save(failed, notice={"kind": "TaskFailed", "code": "x"})
+    await store.save(failed, notice={"kind": "TaskFailed", "code": "y"})  # replaces, not twice
+    assert await store.pending_notices() == [(failed, {"kind": "TaskFailed", "code": "y"})]
+    await store.notice_sent("n1")
+    assert await store.pending_notices() == []
+    assert [e.kind for e in await store.ledger("n1")] == ["reserve", "release"]
+
+
+async def test_two_processes_saving_one_final_job_settle_it_once(
+    store: Store, store_url: str
+) -> None:
+    """Two store connections (two processes) save the same delivered job at the same moment,
+    again and again: one commit in the ledger, and neither save fails."""
+    second = await open_store(store_url)
+    try:
+        jobs = [make_job(f"s{i}") for i in range(10)]
+        await insert(store, *jobs)
+        done = [finish(job, S.DONE) for job in jobs]
+        await asyncio.gather(*(s.save(job) for job in done for s in (store, second)))
+        for job in jobs:
+            assert [e.kind for e in await second.ledger(job.id)] == ["reserve", "commit"]
+            assert await store.charge_of(job.id) == "committed"
+    finally:
+        await second.close()
