@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,10 +20,17 @@ from hh_bot.store.interface import Store
 from tests.pg_server import PgServer, PostgresUnavailable, start
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+_STARTED = pytest.StashKey[float]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    started = config.stash.get(_STARTED, None)
+    if started is not None:
+        terminalreporter.write_line(f"PostgreSQL test server started in {started:.1f} s")
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+def pg_server(pytestconfig: pytest.Config) -> Iterator[PgServer]:
     # Not under pytest's basetemp: the server runs as another user, which must traverse the
     # folders above its data, and pytest resets /tmp/pytest-of-<user> to 0700 whenever a
     # pytest starts (two runs at once would lock this server out).
@@ -32,6 +40,7 @@ def pg_server() -> Iterator[PgServer]:
     except PostgresUnavailable as error:
         shutil.rmtree(folder, ignore_errors=True)
         pytest.fail(f"the PostgreSQL server for the `postgres` tests did not start: {error}")
+    pytestconfig.stash[_STARTED] = server.started_in
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
