@@ -26,6 +26,7 @@ from dotenv import load_dotenv
 
 from cogs.actions import JobActions
 from cogs.delivery import DiscordDelivery
+from cogs.http_timeout import set_discord_timeout
 from cogs.ui.buttons import JobButton
 from cogs.ui.errors import HHTree
 from hh_bot.app import Services, build_services
@@ -65,6 +66,7 @@ class HHBot(commands.Bot):
         self.delivery = DiscordDelivery(self, services.clock)
 
     async def setup_hook(self) -> None:
+        set_discord_timeout(self, self.services.settings.discord_timeout)  # after login
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(JobButton)

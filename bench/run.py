@@ -2,6 +2,7 @@
 
     python -m bench.run                 # the full run (a few minutes), updates docs/performance.md
     python -m bench.run --smoke --out /tmp/b --no-docs   # seconds; what tests/test_bench_smoke runs
+    python -m bench.charts              # the usage-chart phase alone
 
 See ``bench.phases`` for the phases and docs/performance.md for the method.
 """
@@ -17,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import charts, poll_curve, report
 from bench.bots import BASELINE, FLOOR, OURS
 from bench.metrics import PhaseFigures
 from bench.phases import BenchConfig, ack_rounds, load_and_burst
@@ -42,7 +43,7 @@ SMOKE = BenchConfig(
 Figures = tuple[dict[str, list[float | None]], PhaseFigures, PhaseFigures]
 
 
-async def run_bench(cfg: BenchConfig, workdir: Path) -> dict[str, Any]:
+async def run_bench(cfg: BenchConfig, workdir: Path, chart_renders: int = 7) -> dict[str, Any]:
     started = time.monotonic()
     figures: dict[str, Figures] = {}
     for spec in (OURS, BASELINE):
@@ -55,7 +56,12 @@ async def run_bench(cfg: BenchConfig, workdir: Path) -> dict[str, Any]:
         figures[spec.name] = (acks, load, burst)
     print(f"[{time.monotonic() - started:5.0f} s] floor: acknowledgement rounds", flush=True)
     floor = await ack_rounds(FLOOR, cfg, workdir / FLOOR.name)
-    return report.build(cfg, figures, floor, time.monotonic() - started)
+    print(f"[{time.monotonic() - started:5.0f} s] usage chart: a month of 10,000 jobs", flush=True)
+    chart = charts.phase(renders=chart_renders)
+    result = report.build(cfg, figures, floor, time.monotonic() - started)
+    result["charts"] = chart
+    result["goals"]["usage_chart"] = charts.goal(chart)
+    return result
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -78,12 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         cfg = replace(cfg, users=args.users, burst_users=args.users)
     with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
-        result = asyncio.run(run_bench(cfg, workdir))
+        result = asyncio.run(run_bench(cfg, workdir, chart_renders=2 if args.smoke else 7))
     latest = report.write_json(result, args.out)
     print()
     print(report.table(result))
     print()
     print(report.goals_table(result))
+    print()
+    print(poll_curve.table(result["poll_curve"]))
     print(f"\nJSON: {latest}")
     if not args.no_docs:
         report.chart(result, CHART)

@@ -54,6 +54,8 @@ class AccountCog(commands.Cog):
 
     @app_commands.command(name="quota", description=s.QUOTA_DESC)
     async def quota(self, interaction: Interaction) -> None:
+        # Deferred first: the read may wait for the store, and Discord wants an answer in 3 s.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
         roles = [r.id for r in getattr(interaction.user, "roles", ())]
         summary = await services.quota.summary(interaction.guild_id, interaction.user.id, roles)
@@ -76,7 +78,7 @@ class AccountCog(commands.Cog):
                 p720=s.money(settings.price_720p_milli), p1080=s.money(settings.price_1080p_milli)
             )
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.edit_original_response(embed=embed)
 
     @app_commands.command(name="jobs", description=s.JOBS_DESC)
     async def jobs(self, interaction: Interaction) -> None:

@@ -1,7 +1,9 @@
 """What the persistent Cancel and Delete buttons do; owner or admin only.
 
-Both answer privately. Cancel defers first: a job admitted a moment ago may still be on its way
-to the runner (see ``Runner.cancel``), and the click must be acknowledged within 3 seconds.
+Both answer privately and defer first: the click must be acknowledged within 3 seconds, and a
+job admitted a moment ago may still be on its way to the runner (see ``Runner.cancel``), or a
+429 may hold the delete back. A job of another server is refused: its buttons act only where
+the job was made.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class JobActions:
         if job is None:
             await _say(interaction, s.JOB_GONE)
             return None
+        if job.guild_id != interaction.guild_id:
+            await _say(interaction, s.NOT_THIS_SERVER)
+            return None
         if job.user_id != interaction.user.id and not await is_admin(interaction):
             await _say(interaction, s.NOT_YOURS)
             return None
@@ -67,6 +72,7 @@ class JobActions:
         await _say(interaction, text)
 
     async def delete(self, interaction: Interaction, job_id: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
         if await self._job_if_allowed(interaction, job_id) is None:
             return
         if interaction.message is not None:

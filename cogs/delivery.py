@@ -10,20 +10,39 @@ Telling is idempotent, because a restart may repeat it: before posting, recent m
 channel (or DM) are searched for this job's marker, and the reply itself is checked for already
 showing the outcome (a token edit that landed just before a crash).
 
-Discord's answers on the way: 50027 (token gone) and 10008 (reply deleted) move on to posting,
-40005/413 (too large) resends without the file, 50013 (channel refused) goes to the DM, 50007
-(DM refused) to the reply edit; 429s are retried by discord.py itself.
+Discord's answers on the way: 50027 (token gone) moves on to the bot token, and that token is
+not used again for the job; 10008 (reply deleted) and 30046 (an hour-old reply) move on to
+posting, and that reply is not edited again; 40005/413 (too large) resends without the file,
+50013 (channel refused) goes to the DM, 50007 (DM refused) to the reply edit; 429s are retried
+by discord.py itself.
+
+The network on the way: discord.py passes transport failures through untouched
+(``aiohttp.ClientError``, ``OSError``, ``TimeoutError``: ``TRANSPORT``). The one rule here is
+that a call the core makes either succeeds, raises ``DeliveryError``, or has left the outcome
+shown: progress edits are best effort; a post or upload whose answer was lost may have landed,
+so the reply and the channel are checked for it before anything else is sent.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import discord
 
+from cogs.notice import (
+    NO_MORE_EDITS,
+    TOKEN_GONE,
+    TOO_LARGE,
+    TRANSPORT,
+    UNREACHED,
+    Notice,
+    code_of,
+    mention,
+    upload_allowance,
+    video_filename,
+)
 from cogs.pacing import ChannelPacer
 from cogs.ui import strings as s
 from cogs.ui.buttons import job_view
@@ -36,36 +55,10 @@ from hh_bot.jobs.model import Job, JobState
 log = logging.getLogger(__name__)
 
 TOKEN_MARGIN = 60.0  # stop using an interaction token this long before it expires
-HISTORY_SCAN = 30
+HISTORY_SCAN = 200  # messages read after the reply when looking for a notice already posted
+REPLY_SCAN = 50  # latest messages read for a progress reply whose post went unanswered
 DM_UPLOAD_LIMIT = 10 * 1024 * 1024
-TOKEN_GONE = {50027, 10015, 10062}  # the interaction token can't be used any more
-TOO_LARGE = {40005}
-
-
-def _code(error: discord.HTTPException) -> int:
-    return error.code or (40005 if error.status == 413 else 0)
-
-
-def video_filename(job_id: str) -> str:
-    return f"hh-{job_id}.mp4"
-
-
-def _mention(job: Job) -> discord.AllowedMentions:
-    """Ping the job's owner and nobody else."""
-    return discord.AllowedMentions(users=[discord.Object(job.user_id)], everyone=False, roles=False)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One outcome to tell a user, whichever route it takes."""
-
-    state: JobState  # the final state the embed shows (how a repeat recognises it)
-    embed: discord.Embed
-    view: discord.ui.View | None
-    text: Callable[[bool], str]  # the message content, given whether the file is attached
-    file: Callable[[int], discord.File | None]  # the file if it fits the limit, else None
-    last_resort: str  # content for the reply itself when no message can be posted
-    filename: str | None = None  # the video's file name, when the notice carries one
+T = TypeVar("T")
 
 
 class DiscordDelivery:
@@ -74,6 +67,8 @@ class DiscordDelivery:
         self._clock = clock
         self._margin = token_margin
         self._pacer = ChannelPacer(clock)
+        self._dead_tokens: set[str] = set()  # jobs whose interaction token Discord called gone
+        self._frozen: set[str] = set()  # jobs whose reply takes no more edits (NO_MORE_EDITS)
 
     @property
     def pacer(self) -> ChannelPacer:
@@ -83,13 +78,31 @@ class DiscordDelivery:
     # -- the core's interface ----------------------------------------------------------------
 
     async def show_progress(self, job: Job, view: ProgressView) -> None:
+        if job.reply.message_id is None or job.id in self._frozen:
+            return  # no reply that takes edits: nothing to show progress on, no error either
         if not self._pacer.try_take(job.reply.channel_id):
             raise DeliveryError("the channel's message budget is spent; skipping this edit")
         embed = job_embed(job, view)
         buttons = job_view(job.id, cancel=view.state is JobState.QUEUED)
-        await self._edit_reply(job, paced=True, content=None, embed=embed, view=buttons)
+        if not await self._edit_reply(job, paced=True, content=None, embed=embed, view=buttons):
+            raise DeliveryError("the progress edit did not go through")
 
     async def deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
+        return await self._boundary(job, self._deliver(job, result))
+
+    async def fail(self, job: Job, error: HHError) -> None:
+        await self._boundary(job, self._fail(job, error))
+
+    async def _boundary(self, job: Job, call: Awaitable[T]) -> T:
+        """The one rule for the core: a network failure that got this far becomes a
+        ``DeliveryError`` (each step below has already checked what it could)."""
+        try:
+            return await call
+        except TRANSPORT as error:
+            log.warning("job %s: Discord unreachable (%s)", job.id, type(error).__name__)
+            raise DeliveryError(f"Discord unreachable: {type(error).__name__}") from None
+
+    async def _deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
         expires = s.relative(result.url_expires_at)
 
         def text(file_attached: bool) -> str:
@@ -105,7 +118,9 @@ class DiscordDelivery:
             )
 
         def file(limit: int) -> discord.File | None:
-            if result.file is None or result.size is None or result.size > limit:
+            if result.file is None or result.size is None:
+                return None
+            if result.size > upload_allowance(limit):
                 return None
             return discord.File(result.file, filename=video_filename(job.id))
 
@@ -122,11 +137,12 @@ class DiscordDelivery:
         )
         reply = job.reply
         if self._token_valid(job) and reply.message_id is not None:
-            told = await self._told_in_reply(job, notice, token=True)
+            told = await self._settle_reply_if_told(job, notice, token=True)
             if told is not None:  # a repeat after a restart: that edit had landed
                 return ResultMessage(told.id, reply.channel_id)
             attached = file(reply.interaction_upload_limit)
-            for attempt in (attached, None) if attached is not None else (None,):
+            tries = (attached, None) if attached is not None else (None,)
+            for attempt in tries if self._token_valid(job) else ():  # (that read: 50027?)
                 await self._pacer.take(reply.channel_id)
                 try:
                     message = await self._webhook(job).edit_message(
@@ -135,18 +151,26 @@ class DiscordDelivery:
                         embed=notice.embed,
                         attachments=[attempt] if attempt else [],
                         view=notice.view,
-                        allowed_mentions=_mention(job),
+                        allowed_mentions=mention(job),
                     )
                     return ResultMessage(message.id, reply.channel_id)
                 except discord.HTTPException as error:
-                    if attempt is not None and _code(error) in TOO_LARGE:
+                    self._note_token(job, error)
+                    if attempt is not None and code_of(error) in TOO_LARGE:
                         continue  # larger than Discord allows here after all: send the link
                     # Token gone, reply deleted, or anything else: post instead.
-                    log.info("job %s: reply not editable (%s), posting", job.id, _code(error))
+                    log.info("job %s: reply not editable (%s), posting", job.id, code_of(error))
+                    break
+                except TRANSPORT as error:
+                    # The upload may have landed with its answer lost: look before posting.
+                    log.info("job %s: upload unanswered (%s)", job.id, type(error).__name__)
+                    landed = await self._settle_reply_if_told(job, notice, token=True)
+                    if landed is not None:
+                        return ResultMessage(landed.id, reply.channel_id)
                     break
         return await self._tell(job, notice)
 
-    async def fail(self, job: Job, error: HHError) -> None:
+    async def _fail(self, job: Job, error: HHError) -> None:
         reason = s.error_message(error)
         embed = job_embed(job, detail=reason)
         if isinstance(error, JobCanceled):
@@ -160,7 +184,10 @@ class DiscordDelivery:
                 )
                 return
             except discord.HTTPException as exc:
-                log.info("job %s: reply not editable (%s), posting", job.id, _code(exc))
+                self._note_token(job, exc)
+                log.info("job %s: reply not editable (%s), posting", job.id, code_of(exc))
+            except TRANSPORT as exc:  # the edit may have landed: _post looks at the reply
+                log.info("job %s: reply edit unanswered (%s)", job.id, type(exc).__name__)
         text = s.FAILED_FOR.format(user_id=job.user_id, job_id=job.id, reason=reason)
         notice = Notice(
             state=job.state,
@@ -171,6 +198,20 @@ class DiscordDelivery:
             last_resort=text,
         )
         await self._tell(job, notice)
+
+    async def find_reply(self, job: Job) -> int | None:
+        """The id of the job's progress reply among the channel's latest messages, if a post
+        of it landed although its answer was lost; None when not found or not readable."""
+        channel = self._bot.get_partial_messageable(job.reply.channel_id)
+        me = self._bot.user
+
+        async def scan() -> int | None:
+            async for message in channel.history(limit=REPLY_SCAN):
+                if me is not None and message.author.id == me.id and footer_marks(message, job.id):
+                    return message.id
+            return None
+
+        return await self._quietly(scan())
 
     # -- telling by message ------------------------------------------------------------------
 
@@ -198,44 +239,76 @@ class DiscordDelivery:
         return ResultMessage(message.id, message.channel.id)
 
     async def _post(self, job: Job, notice: Notice) -> discord.Message:
-        """Post in the reply's channel, else DM the user; never twice for the same job."""
+        """Post in the reply's channel, else DM the user; never twice for the same job.
+
+        A post whose answer was lost (or that stalled) may have landed: the channel is read
+        again for it before the DM is tried."""
         channel = self._bot.get_partial_messageable(job.reply.channel_id)
         try:
-            told = await self._find_post(job, channel) or await self._told_in_reply(
+            told = await self._find_post(job, channel) or await self._settle_reply_if_told(
                 job, notice, token=False
             )
             return told or await self._send(job, channel, notice, ref=True)
         except discord.HTTPException as error:
             # Usually 50013/50001 (no permission) or 10003 (channel gone); whatever it is, the
             # channel can't take it and the user's DMs are the next place.
-            log.info("job %s: channel refused (%s), sending a DM", job.id, _code(error))
+            log.info("job %s: channel refused (%s), sending a DM", job.id, code_of(error))
+        except TRANSPORT as error:
+            log.info("job %s: channel unanswered (%s)", job.id, type(error).__name__)
+            landed = await self._quietly(self._find_post(job, channel))
+            if landed is not None:
+                return landed
+        dm: discord.DMChannel | None = None
         try:
             dm = await self._bot.create_dm(discord.Object(job.user_id))  # type: ignore[arg-type]
             return await self._find_post(job, dm) or await self._send(job, dm, notice, ref=False)
         except discord.HTTPException as error:
-            raise DeliveryError(f"DM refused: {_code(error)}") from None
+            raise DeliveryError(f"DM refused: {code_of(error)}") from None
+        except TRANSPORT as error:
+            landed = None if dm is None else await self._quietly(self._find_post(job, dm))
+            if landed is not None:
+                return landed
+            raise DeliveryError(f"DM unanswered: {type(error).__name__}") from None
+
+    async def _quietly(self, call: Awaitable[T]) -> T | None:
+        """A read that may fail for any Discord or network reason: None then."""
+        try:
+            return await call
+        except UNREACHED:
+            return None
 
     async def _find_post(self, job: Job, target: discord.abc.Messageable) -> discord.Message | None:
-        """This job's notice among the recent messages of ``target``, if already posted."""
+        """This job's notice among the messages of ``target``, if already posted. A read
+        changes nothing, so one the network failed is simply made again, once."""
+        try:
+            return await self._scan(job, target)
+        except TRANSPORT as error:
+            log.info("job %s: history unanswered (%s), reading again", job.id, type(error).__name__)
+            return await self._scan(job, target)
+
+    async def _scan(self, job: Job, target: discord.abc.Messageable) -> discord.Message | None:
+        """Everything after the progress reply (bounded), else the most recent messages."""
         me = self._bot.user
-        async for message in target.history(limit=HISTORY_SCAN):
+        reply_id = job.reply.message_id
+        after = discord.Object(reply_id) if reply_id is not None else None
+        async for message in target.history(limit=HISTORY_SCAN, after=after):
             if (
                 me is not None
                 and message.author.id == me.id
-                and message.id != job.reply.message_id  # the reply carries the marker too
+                and message.id != reply_id  # the reply carries the marker too
                 and footer_marks(message, job.id)
             ):
                 return message
         return None
 
-    async def _told_in_reply(
+    async def _settle_reply_if_told(
         self, job: Job, notice: Notice, *, token: bool
     ) -> discord.Message | None:
         """The reply, if it already carries this outcome (an edit that landed just before a
-        crash), read through the interaction token or the bot's own.
+        crash, or whose answer was lost), read through the interaction token or the bot's own.
 
-        A resumed job may have redrawn its progress over it since; the video attached to the
-        reply survives that, and the reply is then made to show the end again."""
+        May edit: a resumed job may have redrawn its progress over it since; the video attached
+        to the reply survives that, and the reply is then made to show the end again."""
         reply = job.reply
         if reply.message_id is None:
             return None
@@ -245,7 +318,11 @@ class DiscordDelivery:
             else:
                 channel = self._bot.get_partial_messageable(reply.channel_id)
                 message = await channel.fetch_message(reply.message_id)
-        except discord.HTTPException:  # deleted, or not readable: not shown there
+        except discord.HTTPException as error:  # deleted, or not readable: not shown there
+            if token:
+                self._note_token(job, error)
+            return None
+        except TRANSPORT:  # not known to show it; the caller looks elsewhere
             return None
         if shows_state(message, job.id, notice.state):
             return message
@@ -274,7 +351,7 @@ class DiscordDelivery:
         try:
             return await self._send_one(target, notice, attached, reference, job)
         except discord.HTTPException as error:
-            if attached is None or _code(error) not in TOO_LARGE:
+            if attached is None or code_of(error) not in TOO_LARGE:
                 raise
         return await self._send_one(target, notice, None, reference, job)
 
@@ -292,7 +369,7 @@ class DiscordDelivery:
             embed=notice.embed,
             file=attached or discord.utils.MISSING,
             view=notice.view or discord.utils.MISSING,
-            allowed_mentions=_mention(job),
+            allowed_mentions=mention(job),
             reference=reference,
         )
 
@@ -302,8 +379,14 @@ class DiscordDelivery:
         reply = job.reply
         return (
             bool(reply.interaction_token)
+            and job.id not in self._dead_tokens
             and self._clock.now() < reply.token_expires_at - self._margin
         )
+
+    def _note_token(self, job: Job, error: discord.HTTPException) -> None:
+        """Remember a token Discord called gone: the bot token serves this job from now on."""
+        if code_of(error) in TOKEN_GONE:
+            self._dead_tokens.add(job.id)
 
     def _webhook(self, job: Job) -> discord.Webhook:
         assert job.reply.interaction_token is not None
@@ -318,7 +401,7 @@ class DiscordDelivery:
         the bot's own message. Best effort: returns whether the edit went through. ``paced``
         says a slot of the channel's budget was already taken for it."""
         reply = job.reply
-        if reply.message_id is None:
+        if reply.message_id is None or job.id in self._frozen:
             return False
         if not paced:
             await self._pacer.take(reply.channel_id)
@@ -328,13 +411,19 @@ class DiscordDelivery:
                     await self._webhook(job).edit_message(reply.message_id, **fields)
                     return True
                 except discord.HTTPException as error:
-                    if _code(error) not in TOKEN_GONE:
+                    self._note_token(job, error)
+                    if code_of(error) not in TOKEN_GONE:
                         raise
             channel = self._bot.get_partial_messageable(reply.channel_id)
             await channel.get_partial_message(reply.message_id).edit(**fields)
             return True
         except discord.HTTPException as error:
-            # Deleted reply, missing permissions, rate limits that outlasted retries: the
-            # outcome is still told by message, so progress is best effort.
-            log.info("job %s: reply edit skipped (%s)", job.id, _code(error))
+            # Deleted reply, missing permissions, an hour-old reply (30046), rate limits that
+            # outlasted retries: the outcome is still told by message, so this is best effort.
+            log.info("job %s: reply edit skipped (%s)", job.id, code_of(error))
+            if code_of(error) in NO_MORE_EDITS:
+                self._frozen.add(job.id)  # what is left to say is posted, not edited
+            return False
+        except TRANSPORT as error:  # dropped, lost or stalled: the next edit says it again
+            log.info("job %s: reply edit unanswered (%s)", job.id, type(error).__name__)
             return False

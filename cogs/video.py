@@ -6,6 +6,7 @@ deferred, privately. Everything else runs after a private defer, in ``VideoServi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defau
 from hh_bot.errors import BadInput, NotAllowed
 from hh_bot.jobs.delivery import ProgressView
 from hh_bot.jobs.intake import VideoRequest
-from hh_bot.jobs.model import JobState, ReplyTarget
+from hh_bot.jobs.model import Job, JobState, ReplyTarget
 from hh_bot.jobs.request_checks import GenParams, clean_prompt, parse_int, resolve_params
 from hh_bot.references.checker import AttachmentMeta, parse_url_list
 
@@ -192,22 +193,37 @@ class VideoCog(commands.Cog):
         )
         job = await services.video.admit(request, reply)
         # From here on the job is stored and its cost reserved: it must run whatever Discord
-        # answers. Without a progress reply, the outcome is posted in the channel instead.
+        # answers or raises, and nothing may tell the user it failed. Without a progress reply,
+        # the outcome is posted in the channel instead.
         message_id: int | None = None
         try:
-            await interaction.edit_original_response(
-                content=s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
-            )
-            await self.bot.delivery.pacer.take(job.reply.channel_id)
+            with contextlib.suppress(Exception):  # private and best effort
+                await interaction.edit_original_response(
+                    content=s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
+                )
+            message_id = await self._post_reply(interaction, job)
+        except Exception:  # never to the error funnel: it would say the job didn't start
+            log.exception("job %s: posting its reply failed", job.id)
+        finally:
+            await services.video.launch(job, message_id)
+
+    async def _post_reply(self, interaction: Interaction, job: Job) -> int | None:
+        """Post the public progress reply; its id, or None when it can't be known. A post whose
+        answer was lost may have landed: the channel is read for it."""
+        await self.bot.delivery.pacer.take(job.reply.channel_id)
+        try:
             message = await interaction.followup.send(
                 embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
                 view=job_view(job.id, cancel=True) or discord.utils.MISSING,
                 wait=True,
             )
-            message_id = message.id
+            return message.id
         except discord.HTTPException as error:
             log.warning("job %s: progress reply not posted (code %s)", job.id, error.code)
-        await services.video.launch(job, message_id)
+            return None
+        except Exception as error:  # the network, mostly: the reply may exist
+            log.warning("job %s: progress reply unanswered (%s)", job.id, type(error).__name__)
+            return await self.bot.delivery.find_reply(job)
 
 
 class VideoModal(discord.ui.Modal, title=s.MODAL_TITLE):

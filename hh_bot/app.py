@@ -16,6 +16,7 @@ from hh_bot.clock import Clock, SystemClock
 from hh_bot.config import Settings
 from hh_bot.jobs.delivery import Delivery
 from hh_bot.jobs.intake import VideoService
+from hh_bot.jobs.poll_memory import PollMemory
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.runner import Runner, RunnerConfig
 from hh_bot.references.checker import ReferenceChecker
@@ -105,6 +106,12 @@ async def build_services(
     rules = LinkRules.for_base(settings.apiyi_base_url)
     downloads = download_session(rules)
     policy = Policy(store, settings.limits, settings.defaults)
+    planner = PollPlanner(
+        first_delay=settings.poll_first_delay,
+        interval=settings.poll_interval,
+        memory=PollMemory(store),
+    )
+    await planner.recall()  # what earlier runs learned about task durations
     return Services(
         settings=settings,
         clock=clock,
@@ -125,7 +132,7 @@ async def build_services(
         checker=checker or ReferenceChecker(),
         policy=policy,
         quota=Quota(store, policy, settings, clock),
-        planner=PollPlanner(first_delay=settings.poll_first_delay, interval=settings.poll_interval),
+        planner=planner,
         tmp_dir=tmp_dir or Path(tempfile.gettempdir()) / "hh-bot",
         downloads=downloads,
     )

@@ -93,9 +93,10 @@ class Settings:
     price_720p_milli: int = 126  # per second of video
     price_1080p_milli: int = 224
     poll_first_delay: float = 15.0
-    poll_interval: float = 7.0
+    poll_interval: float = 4.0  # the gap around the expected finish (see jobs/polling.py)
     poll_deadline: float = 1200.0
     progress_edit_interval: float = 5.0
+    discord_timeout: float = 15.0  # seconds a Discord request may wait for its answer
     max_video_bytes: int = 200 * 1024 * 1024
     api_create_timeout: float = 30.0  # real seconds a create may take before its outcome is unknown
     api_poll_timeout: float = 15.0  # real seconds one poll may take before it is tried again
@@ -292,6 +293,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _positive_float(1.0),
             base.progress_edit_interval,
             "seconds >= 1",
+        ),
+        discord_timeout=r.get(
+            "DISCORD_TIMEOUT", _positive_float(1.0), base.discord_timeout, "seconds >= 1"
         ),
         max_video_bytes=r.get(
             "MAX_VIDEO_MB",

@@ -43,7 +43,12 @@ def _imports(path: Path) -> list[str]:
 def test_the_backends_stay_inside_the_store_package() -> None:
     """Outside ``hh_bot/store/`` the core knows the store by its protocol and its factory only:
     no backend module, no database driver."""
-    allowed = {"hh_bot.store.interface", "hh_bot.store.factory", "hh_bot.store.url"}
+    allowed = {
+        "hh_bot.store.interface",
+        "hh_bot.store.factory",
+        "hh_bot.store.url",
+        "hh_bot.store.errors",
+    }
     drivers = {"asyncpg", "aiosqlite", "sqlite3"}
     offenders = []
     for path in [*sorted((ROOT / "hh_bot").rglob("*.py")), *sorted((ROOT / "cogs").rglob("*.py"))]:

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
-from bench import report, run
+from bench import poll_curve, report, run
 
 REQUIRED = (
     "polls_per_task",
     "delivery_lag_p50_s",
     "delivery_lag_p95_s",
+    "delivery_lag_max_s",
+    "poll_cap",
     "ack_p99_ms_200",
     "peak_rss_mb",
     "edits_per_job",
@@ -57,8 +59,15 @@ def test_side_by_side_figures_for_both_bots(latest: dict[str, Any]) -> None:
         assert figures["polls_per_task"] >= 1
     assert set(latest["ratio_ours_to_baseline"]) >= set(REQUIRED) - {"discord_429s"}
     assert isinstance(latest["floor"]["ack_p99_ms_200"], float)
-    assert set(latest["goals"]) >= {"polls", "median_lag", "ack_p99_200", "peak_rss", "no_429s"}
+    assert set(latest["goals"]) >= {"polls", "median_lag", "p95_lag", "poll_cap", "no_429s"}
+    assert latest["ours"]["poll_cap"] <= 60 < latest["baseline"]["poll_cap"]
+    assert [p["label"] for p in latest["poll_curve"]["ours"]] == [
+        label for label, _ in poll_curve.SETTINGS
+    ]
     assert all(isinstance(g["met"], bool) for g in latest["goals"].values())
+    assert latest["charts"]["jobs"] == 10_000 and latest["charts"]["users"] == 400
+    assert isinstance(latest["charts"]["render_s_median"], float)
+    assert "usage_chart" in latest["goals"]
 
 
 def test_chart_and_docs_block(latest: dict[str, Any], tmp_path: Path) -> None:

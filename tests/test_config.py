@@ -194,3 +194,10 @@ def test_default_duration_accepts_the_gateways_range() -> None:
     any, reaches the user with its reason)."""
     assert load_settings(env(DEFAULT_DURATION="2")).defaults.duration == 2
     assert "2..15" in config_error(env(DEFAULT_DURATION="16"))
+
+
+def test_discord_timeout_is_short_and_configurable() -> None:
+    assert load_settings(env()).discord_timeout == 15.0  # not discord.py's 300 s
+    assert load_settings(env(DISCORD_TIMEOUT="4.5")).discord_timeout == 4.5
+    for bad in ("0.5", "nan", "soon"):
+        assert "DISCORD_TIMEOUT" in config_error(env(DISCORD_TIMEOUT=bad))

@@ -22,6 +22,7 @@ from tests.bot_world import BotWorld, bot_world, default_limits
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import ALICE_ID, BOB_ID, GUILD_ID, TEXT_CHANNEL_ID
 from tests.fakes.happyhorse import TaskScript
+from tests.matrix import WriteLock
 from tests.waiting import eventually
 
 JOB = 630  # millidollars: 720P × 5 s at $0.126/s, the default job
@@ -162,6 +163,24 @@ async def test_quota_shows_own_usage_limits_jobs_and_resets(tmp_path: Path) -> N
         assert "0.13" in alice["footer"]["text"] and "0.22" in alice["footer"]["text"]
         bob = fields(await private_embed(w, await w.discord.invoke_slash("quota", user=BOB_ID)))
         assert bob[s.QUOTA_TODAY].startswith("Used $1.26 of $2.00")
+
+
+async def test_quota_defers_and_reads_while_another_process_writes(tmp_path: Path) -> None:
+    """/quota acknowledges at once and takes no write lock: another process holding it (past
+    the store's busy_timeout) doesn't delay or fail the answer."""
+    async with bot_world(tmp_path) as w:
+        await accepted(w, await w.video("alice runs"))
+        await w.services.store.set_busy_timeout(0.1)
+        lock = WriteLock(tmp_path / "hh.sqlite3")
+        await lock.acquire()
+        try:
+            handle = await w.discord.invoke_slash("quota")
+            quota = fields(await private_embed(w, handle))
+        finally:
+            await lock.close()
+        assert quota[s.QUOTA_TODAY].startswith("Used $0.63")
+        first = w.discord.interaction_responses(handle.token)[0]
+        assert first.json["type"] == 5, "the first answer is a defer"
 
 
 async def test_jobs_lists_only_the_users_own_jobs(tmp_path: Path) -> None:

@@ -4,9 +4,13 @@ the same database: the buttons are DynamicItems, re-registered from their custom
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+import discord
 import pytest
 
 from cogs.ui import strings as s
@@ -14,7 +18,7 @@ from hh_bot.jobs.model import Job, JobState
 from tests.bot_world import BotWorld, bot_world, default_limits
 from tests.crash_world import crash_world
 from tests.fakes.discord_interactions import FakeInteraction
-from tests.fakes.discord_payloads import ADMIN_ID, ALICE_ID, BOB_ID, StoredMessage
+from tests.fakes.discord_payloads import ADMIN_ID, ALICE_ID, BOB_ID, GUILD_ID, StoredMessage
 from tests.fakes.happyhorse import TaskScript
 from tests.waiting import eventually
 
@@ -83,15 +87,17 @@ async def test_cancel_while_queued_releases_and_never_submits(tmp_path: Path) ->
         assert canceled.task_id is None
 
 
-async def test_cancel_after_submit_says_it_cannot_stop_it(tmp_path: Path) -> None:
+async def test_a_submitting_job_shows_it_and_offers_no_cancel(tmp_path: Path) -> None:
     async with bot_world(tmp_path) as w:
         w.hh.create_faults.append("slow")  # the create is on its way: the job is submitting
         w.hh.slow_delay = 60.0
         message = await reply(w, await w.video())
         job_id = job_id_in(message)
         await stored(w, job_id, JobState.SUBMITTING)
-        click = await w.discord.click_button(message.id, f"hh:cancel:{job_id}")
-        assert (await answer(w, click)).content == s.CANNOT_CANCEL.format(job_id=job_id)
+        # The reply says so while the create is out, and the Cancel button is gone: the API
+        # cannot stop a task once the create may have reached it.
+        await w.discord.wait_for(lambda: s.STATE_LABEL[JobState.SUBMITTING] in description(message))
+        assert not message.custom_ids()
         assert (await stored(w, job_id, JobState.DONE)).state is JobState.DONE
         assert w.creates() == 1
 
@@ -169,3 +175,48 @@ async def test_buttons_work_after_a_restart(tmp_path: Path) -> None:
         assert job.state == "canceled" and w.ledger(job.id) == ["reserve", "release"]
         await w.wait_final("long job")
         assert w.creates_for("queued job") == 0
+
+
+async def test_a_job_of_another_server_is_refused_privately(tmp_path: Path) -> None:
+    async with bot_world(tmp_path, limits=ONE_SLOT) as w:
+        w.hh.scripts.append(TaskScript(duration=200))
+        first = await reply(w, await w.video("first job"))
+        await stored(w, job_id_in(first), JobState.RUNNING)
+        second = await reply(w, await w.video("queued job"))
+        job_id = job_id_in(second)
+
+        # The same custom id reaching the bot from another server (a copied message, a forged
+        # click): the stored job says where it belongs.
+        def move() -> None:  # in a thread: the bot's own connection needs the loop meanwhile
+            with contextlib.closing(sqlite3.connect(tmp_path / "hh.sqlite3", timeout=30)) as db:
+                db.execute("UPDATE jobs SET guild_id = ? WHERE id = ?", (GUILD_ID + 1, job_id))
+                db.commit()
+
+        await asyncio.to_thread(move)
+        click = await w.discord.click_button(second.id, f"hh:cancel:{job_id}")
+        assert (await answer(w, click)).content == s.NOT_THIS_SERVER
+        assert (await w.services.store.get_job(job_id)).state is JobState.QUEUED
+
+
+async def test_an_error_after_the_defer_replaces_the_thinking_message(tmp_path: Path) -> None:
+    async with bot_world(tmp_path, allow_errors=(discord.HTTPException,)) as w:
+        result = await w.outcome(await w.video())
+        job_id = job_id_in(result)
+        # The answer after the defer is refused: the "thinking…" must not stay on screen.
+        w.discord.fail_next("POST", r"^/webhooks/\d+/[^/]+$", 400, 50035)
+        click = await w.discord.click_button(result.id, f"hh:delete:{job_id}")
+        said = await answer(w, click)
+        assert said.content == s.BUTTON_FAILED
+        assert w.discord.interaction_responses(click.token)[0].json["type"] == 5  # deferred
+
+
+async def test_delete_defers_first(tmp_path: Path) -> None:
+    async with bot_world(tmp_path) as w:
+        handle = await w.video()
+        result = await w.outcome(handle)
+        job_id = job_id_in(result)
+        w.discord.rate_limit_next("DELETE", r"/messages/\d+$", retry_after=1.0)
+        click = await w.discord.click_button(result.id, f"hh:delete:{job_id}")
+        assert (await answer(w, click)).content == s.DELETED_OK
+        assert w.discord.interaction_responses(click.token)[0].json["type"] == 5
+        assert result.deleted

@@ -4,6 +4,7 @@ interaction token runs out, the channel or the DM refuses, or the user deletes t
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,7 +16,7 @@ from hh_bot.jobs.delivery import ProgressView, ResultMessage, VideoResult
 from hh_bot.jobs.model import Job, JobState
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.fakes.discord_interactions import FakeInteraction
-from tests.fakes.discord_payloads import TEXT_CHANNEL_ID, StoredMessage
+from tests.fakes.discord_payloads import MIB, TEXT_CHANNEL_ID, StoredMessage
 from tests.fakes.discord_rest import RecordedRequest
 from tests.fakes.happyhorse import TaskScript
 from tests.waiting import eventually
@@ -149,7 +150,7 @@ async def test_token_refused_early_falls_back_to_the_bot_token(tmp_path: Path) -
         result = await w.outcome(handle)
         assert result is not reply and result.reference_id == reply.id
         assert [a.data for a in result.attachments] == [w.hh.video_bytes]
-        assert token_refusals(w, handle)
+        assert len(token_refusals(w, handle)) == 1, "a token called gone was used again"
         bot_edits = [e for e in w.discord.edits_of(reply.id) if e.path.startswith("/channels/")]
         assert bot_edits, "progress moved on to bot-token edits"
 
@@ -274,3 +275,77 @@ async def test_delivering_again_while_the_token_lives_uploads_nothing_new(tmp_pa
         assert await w.bot.delivery.deliver(job, result) == ResultMessage(reply.id, TEXT_CHANNEL_ID)
         assert len([r for r in w.discord.requests if r.files]) == uploads
         assert not posts_to(w, TEXT_CHANNEL_ID)
+
+
+async def test_a_file_that_would_push_the_request_past_25_mib_comes_as_a_link(
+    tmp_path: Path,
+) -> None:
+    """The file fits the upload limit, but with the payload beside it the request would pass
+    Discord's 25 MiB request cap: the link is sent without trying the upload."""
+    async with bot_world(tmp_path, script=TaskScript(duration=30)) as w:
+        w.hh.video_bytes = bytes(25 * MIB - 1024)
+        handle = await w.video(attachment_size_limit=25 * MIB)
+        result = await w.outcome(handle)
+        assert result is w.reply_of(handle) and not result.attachments
+        link_expiry(w, result)
+        assert not [r for r in w.discord.requests if r.files], "an upload Discord must refuse"
+
+
+async def test_an_hour_old_reply_is_posted_to_not_edited_again(tmp_path: Path) -> None:
+    async with bot_world(tmp_path, script=TaskScript(duration=120)) as w:
+        handle = await w.video()
+        reply = await w.wait_reply(handle)
+        w.discord.expire_token(handle.token)
+        w.discord.now = lambda: time.time() + 2 * 3600  # the reply is two hours old
+        result = await w.outcome(handle)
+        assert result is not reply and result.reference_id == reply.id
+        assert [a.data for a in result.attachments] == [w.hh.video_bytes]
+        refused = [r for r in w.discord.requests if r.code == 30046]
+        assert len(refused) <= 1, "edits of an hour-old reply kept being tried"
+
+
+async def test_a_notice_is_found_again_behind_many_newer_messages(tmp_path: Path) -> None:
+    """A repeat after a restart finds the notice posted for the job even when the channel
+    moved on by far more than a screenful since: it reads everything after the reply."""
+    async with bot_world(tmp_path, script=TaskScript(duration=20)) as w:
+        handle = await w.video()
+        reply = await w.wait_reply(handle)
+        w.discord.expire_token(handle.token)
+        posted = await w.outcome(handle)
+        assert posted is not reply
+        for n in range(60):
+            await w.discord.post_user_message(TEXT_CHANNEL_ID, f"chatter {n}")
+        job = await eventually(lambda: _final_job(w, handle))
+        video = tmp_path / "again.mp4"
+        video.write_bytes(w.hh.video_bytes)
+        result = VideoResult("https://example.invalid/v.mp4", w.clock.now(), video, len(VIDEO))
+        before = len(posts_to(w, TEXT_CHANNEL_ID))
+        assert (await w.bot.delivery.deliver(job, result)) == ResultMessage(
+            posted.id, posted.channel_id
+        )
+        assert len(posts_to(w, TEXT_CHANNEL_ID)) == before, "told twice"
+
+
+async def test_the_bots_discord_session_has_its_own_timeout(tmp_path: Path) -> None:
+    """discord.py's session waits up to 300 s; the bot's bounds connecting and the wait for
+    an answer, and leaves a long upload alone (no total)."""
+    async with bot_world(tmp_path, discord_timeout=7.0) as w:
+        session = getattr(w.bot.http, "_HTTPClient__session")  # noqa: B009 - name-mangled
+        assert (session.timeout.total, session.timeout.sock_connect) == (None, 7.0)
+        assert session.timeout.sock_read == 7.0
+
+
+async def test_a_token_found_dead_while_reading_is_not_used_to_upload(tmp_path: Path) -> None:
+    """A repeat after a restart reads the reply through the token first; Discord says 50027
+    there, so the upload goes by the bot token without trying the dead one again."""
+    async with bot_world(tmp_path, script=TaskScript(duration=20)) as w:
+        handle = await w.video()
+        reply = await w.outcome(handle)
+        job = await w.job_of(handle)
+        w.discord.expire_token(handle.token)
+        video = tmp_path / "again.mp4"
+        video.write_bytes(w.hh.video_bytes)
+        result = VideoResult("https://example.invalid/v.mp4", w.clock.now(), video, len(VIDEO))
+        assert await w.bot.delivery.deliver(job, result) == ResultMessage(reply.id, TEXT_CHANNEL_ID)
+        assert len(token_refusals(w, handle)) == 1
+        assert not posts_to(w, TEXT_CHANNEL_ID), "told twice"

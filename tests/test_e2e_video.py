@@ -124,7 +124,7 @@ async def test_progress_edits_are_throttled_and_show_state_bar_eta_and_params(
         running = [e for e in edits if edit_state(e) == f"**{s.STATE_LABEL[JobState.RUNNING]}**"]
         # Many visible changes (a new percentage on every poll) …
         task_polls = len(w.hh.polls())
-        assert task_polls >= 30
+        assert task_polls >= 20  # ~24: the 300-s task is overdue, its gaps grow
         # … but at most one edit per interval within a state, plus one per state change.
         span = (running[-1].at - running[0].at) * factor
         assert len(running) <= span / interval + 1, (len(running), span)

@@ -8,11 +8,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Literal
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.http_timeout import set_discord_timeout
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_commands import ClientCheckError, CommandNotSynced
 from tests.fakes.discord_harness import ErrorRecorder, running_bot
@@ -428,3 +430,40 @@ async def test_restarted_bot_edits_what_the_first_one_posted(fake: FakeDiscord) 
         await channel.get_partial_message(posted_id).edit(content="delivered after restart")
     assert fake.messages[posted_id].content == "delivered after restart"
     assert fake.sync_count == 2 and fake.gateway.identify_count == 2
+
+
+@pytest.mark.parametrize("mode", ["drop", "lost", "stall"])
+async def test_network_faults_reach_discord_py_untouched(
+    fake: FakeDiscord, bot: DemoBot, mode: str
+) -> None:
+    """drop: unhandled, connection closed; lost: handled, answer never written; stall: held
+    past the client's timeout. discord.py raises the transport error, not HTTPException."""
+    assert set_discord_timeout(bot, 0.5)
+    channel = bot.get_partial_messageable(TEXT_CHANNEL_ID)
+    fake.net_fault("channel_post", mode)
+    with pytest.raises((aiohttp.ClientError, OSError)):
+        await channel.send(f"hello {mode}")
+    stored = [m for m in fake.channel_messages() if m.content == f"hello {mode}"]
+    assert len(stored) == (1 if mode == "lost" else 0)
+    assert not fake.net_faults, "the fault was used"
+    await channel.send("after")  # the next request is served as usual
+    assert fake.channel_messages()[-1].content == "after"
+
+
+async def test_the_whole_request_must_fit_25_mib(fake: FakeDiscord, bot: DemoBot) -> None:
+    fake.guild.max_upload_bytes = 25 * 1024 * 1024
+    channel = bot.get_partial_messageable(TEXT_CHANNEL_ID)
+    file = discord.File(io.BytesIO(bytes(25 * 1024 * 1024 - 100)), filename="v.mp4")
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send("too big with its payload", file=file)
+    assert (refused.value.status, refused.value.code) == (413, 40005)
+
+
+async def test_edits_of_hour_old_messages_answer_30046(fake: FakeDiscord, bot: DemoBot) -> None:
+    channel = bot.get_partial_messageable(TEXT_CHANNEL_ID)
+    message = await channel.send("fresh")
+    await message.edit(content="edited while fresh")
+    fake.now = lambda: time.time() + 3601
+    with pytest.raises(discord.HTTPException) as refused:
+        await message.edit(content="an hour later")
+    assert refused.value.code == 30046

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from aiohttp import web
 
+from cogs.http_timeout import set_discord_timeout
 from cogs.ui import strings as s
 from hh_bot.errors import HHError
 from hh_bot.jobs.model import Job, JobState
@@ -34,6 +36,7 @@ from tests.core_world import core_world
 from tests.fakes import happyhorse_shapes as shapes
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import ALICE_ID, MIB, TEXT_CHANNEL_ID, StoredMessage
+from tests.fakes.discord_rest import RecordedRequest
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 from tests.matrix import Gate, OpenOnLog, WriteLock, bot_messages, ping_problems, visible_text
 from tests.waiting import eventually
@@ -277,6 +280,88 @@ async def long_lock_at_task_end(fw: FaultWorld) -> None:
     await fw.lock.release()
 
 
+# --- the network to Discord (tests/fakes/discord_network.py) ---------------------------------
+STALL_TIMEOUT = 2.0  # real seconds: the bot's Discord timeout in rows that stall a request
+# A slower clock for those rows: the stall (and any delay a loaded machine adds) must stay far
+# inside the interaction token's 15 minutes, or the row would test the token's expiry instead.
+SLOW_CLOCK: Mapping[str, Any] = {"factor": 50.0}
+
+
+def _running_edit(rec: RecordedRequest) -> bool:
+    """The progress edit right after submit (the reply turns to "generating")."""
+    body = rec.json if isinstance(rec.json, dict) else {}
+    return any(
+        s.STATE_LABEL[JobState.RUNNING] in str(e.get("description") or "")
+        for e in body.get("embeds") or []
+    )
+
+
+def _upload(rec: RecordedRequest) -> bool:
+    return bool(rec.files)
+
+
+def _dm_post(rec: RecordedRequest) -> bool:
+    return rec.path.startswith("/channels/")
+
+
+def _dm_open(rec: RecordedRequest) -> bool:
+    return rec.path == "/users/@me/channels"
+
+
+def _channel_history(rec: RecordedRequest) -> bool:
+    return rec.path == f"/channels/{TEXT_CHANNEL_ID}/messages"
+
+
+def _token_fetch(rec: RecordedRequest) -> bool:
+    return rec.path.startswith("/webhooks/")
+
+
+def net(kind: str, mode: str, when: Callable[[RecordedRequest], bool] | None = None) -> Hook:
+    """Arm one network fault on the next request of ``kind``; a stall gets the bot's Discord
+    timeout shortened so it becomes a fault the job survives quickly."""
+
+    async def arm(fw: FaultWorld) -> None:
+        if mode == "stall":
+            assert set_discord_timeout(fw.w.bot, STALL_TIMEOUT)
+        fw.w.discord.net_fault(kind, mode, when=when)
+
+    return arm
+
+
+def then(*hooks: Hook) -> Hook:
+    async def run(fw: FaultWorld) -> None:
+        for hook in hooks:
+            await hook(fw)
+
+    return run
+
+
+def click_delete_with(mode: str) -> Hook:
+    """Once the video is shown, its owner clicks Delete and the click's defer meets ``mode``;
+    the bot must neither delete anything nor lose the job's outcome."""
+
+    async def during(fw: FaultWorld) -> None:
+        assert fw.handle is not None
+        w = fw.w
+        result = await w.outcome(fw.handle)
+        await net("callback", mode)(fw)
+        job = await fw.in_state(JobState.DONE)
+        click = await w.discord.click_button(result.id, f"hh:delete:{job.id}")
+        callback = f"/interactions/{click.id}/{click.token}/callback"
+        # The bot gives up on the defer and answers through the error funnel (a second
+        # callback: accepted after a reset, 40060 after a lost answer, maybe too late after a
+        # stall: then Discord itself says the interaction failed).
+        await w.discord.wait_for(
+            lambda: len([r for r in w.discord.requests if r.path == callback]) >= 2,
+            timeout=STALL_TIMEOUT + 5,
+        )
+        if mode != "stall":
+            assert await w.private_answer(click) == s.BUTTON_FAILED
+        assert not result.deleted, "a click the bot never acknowledged deleted the video"
+
+    return during
+
+
 # --- rows on the core alone (a restart of the runner) ----------------------------------------
 async def restart_while_running(tmp: Path) -> Outcome:
     async with core_world(tmp, script=FAST) as c:
@@ -454,6 +539,66 @@ ROWS: list[Row] = [
         done("channel"), during=reply_deleted),
     Row("discord-followup-50013", "discord", "50013 when posting the public progress reply",
         done("channel"), discord_fault("POST", FOLLOWUP, 403, 50013)),
+    # -- the network to Discord: reset before handling, answer lost, stall -------------------
+    Row("net-reply-drop", "discord-net", "reply post: connection reset before Discord acts",
+        done("channel"), net("followup", "drop")),
+    Row("net-reply-lost", "discord-net", "reply post: posted, the answer lost (found again)",
+        done(), net("followup", "lost")),
+    Row("net-reply-stall", "discord-net", "reply post: no answer within the timeout",
+        done("channel"), net("followup", "stall"), settings=SLOW_CLOCK),
+    Row("net-progress-drop", "discord-net", "first progress edit after submit: reset",
+        done(), net("webhook_edit", "drop", _running_edit)),
+    Row("net-progress-lost", "discord-net", "first progress edit after submit: answer lost",
+        done(), net("webhook_edit", "lost", _running_edit)),
+    Row("net-progress-stall", "discord-net", "first progress edit after submit: stalled",
+        done(), net("webhook_edit", "stall", _running_edit), settings=SLOW_CLOCK),
+    Row("net-upload-drop", "discord-net", "upload into the reply: reset before Discord acts",
+        done("channel"), net("webhook_edit", "drop", _upload)),
+    Row("net-upload-lost", "discord-net", "upload into the reply: landed, the answer lost",
+        done(), net("webhook_edit", "lost", _upload)),
+    Row("net-upload-stall", "discord-net", "upload into the reply: stalled",
+        done("channel"), net("webhook_edit", "stall", _upload), settings=SLOW_CLOCK),
+    Row("net-channel-drop", "discord-net", "token gone; channel post reset",
+        done("dm"), during=then(token_gone, net("channel_post", "drop"))),
+    Row("net-channel-lost", "discord-net", "token gone; channel post landed, answer lost",
+        done("channel"), during=then(token_gone, net("channel_post", "lost"))),
+    Row("net-channel-stall", "discord-net", "token gone; channel post stalled",
+        done("dm"), during=then(token_gone, net("channel_post", "stall")), settings=SLOW_CLOCK),
+    Row("net-dm-drop", "discord-net", "token gone, 50013 in the channel; DM post reset",
+        done("reply", LINK), during=then(token_and_channel_gone, net("dm", "drop", _dm_post))),
+    Row("net-dm-lost", "discord-net", "token gone, 50013 in the channel; DM landed, answer lost",
+        done("dm"), during=then(token_and_channel_gone, net("dm", "lost", _dm_post))),
+    Row("net-dm-stall", "discord-net", "token gone, 50013 in the channel; DM post stalled",
+        done("reply", LINK), during=then(token_and_channel_gone, net("dm", "stall", _dm_post)),
+        settings=SLOW_CLOCK),
+    Row("net-history-drop", "discord-net", "token gone; the channel history read is reset",
+        done("channel"), during=then(token_gone, net("history", "drop", _channel_history))),
+    Row("net-history-stall", "discord-net", "token gone; the channel history read stalls",
+        done("channel"), during=then(token_gone, net("history", "stall", _channel_history)),
+        settings=SLOW_CLOCK),
+    Row("net-fetch-lost", "discord-net", "reading the reply before the upload: answer lost",
+        done(), net("history", "lost", _token_fetch)),
+    Row("net-edit-drop", "discord-net", "token gone; a bot-token progress edit is reset",
+        done("channel"), during=then(token_gone, net("channel_edit", "drop"))),
+    Row("net-edit-stall", "discord-net", "token gone; a bot-token progress edit stalls",
+        done("channel"), during=then(token_gone, net("channel_edit", "stall")),
+        settings=SLOW_CLOCK),
+    Row("net-dm-open-drop", "discord-net", "token gone, 50013 in the channel; opening the DM "
+        "is reset", done("reply", LINK),
+        during=then(token_and_channel_gone, net("dm", "drop", _dm_open))),
+    Row("net-button-drop", "discord-net", "Delete clicked; its defer reset (nothing deleted)",
+        done(), during=click_delete_with("drop"), allow=(aiohttp.ClientError, OSError)),
+    Row("net-button-lost", "discord-net", "Delete clicked; its defer landed, answer lost",
+        done(), during=click_delete_with("lost"), allow=(aiohttp.ClientError, OSError)),
+    Row("net-button-stall", "discord-net", "Delete clicked; its defer stalled",
+        done(), during=click_delete_with("stall"), allow=(aiohttp.ClientError, OSError),
+        settings=SLOW_CLOCK),
+    Row("net-defer-drop", "discord-net", "/video's defer reset before Discord acts",
+        refused(s.DISCORD_UNREACHABLE), net("callback", "drop"),
+        allow=(aiohttp.ClientError, OSError)),
+    Row("net-defer-lost", "discord-net", "/video's defer landed, the answer lost",
+        refused(s.DISCORD_UNREACHABLE), net("callback", "lost"),
+        allow=(aiohttp.ClientError, OSError)),
     # -- the process ---------------------------------------------------------------------
     Row("restart-running", "process", "runner stopped while the task runs, then restarted",
         done("runner"), core=restart_while_running),
@@ -574,13 +719,18 @@ async def test_fault(tmp_path: Path, row: Row) -> None:
         assert observed == row.expect
         assert await fw.w.services.store.unfinished_jobs() == [], "a job left without a driver"
         assert ping_problems(fw.w.discord, ALICE_ID) == []
+        if observed.state == "done" and fw.handle is not None:  # told it ran, never otherwise
+            said = fw.w.discord.original_message(fw.handle.token)
+            assert said is not None and "nothing was charged" not in said.content.lower()
         hh = fw.w.hh
-        unused = [*hh.create_faults, *hh.poll_faults, *hh.download_faults, *fw.w.discord.faults]
+        fake = fw.w.discord
+        unused = [*hh.create_faults, *hh.poll_faults, *hh.download_faults, *fake.faults]
+        unused += fake.net_faults
         assert unused == [], "an injected fault never happened"
 
 
 def test_the_matrix_covers_every_kind_of_fault() -> None:
     assert len({r.id for r in ROWS}) == len(ROWS)
     assert {r.group for r in ROWS} == {
-        "create", "poll", "task", "download", "discord", "process", "database",
+        "create", "poll", "task", "download", "discord", "discord-net", "process", "database",
     }  # fmt: skip

@@ -1,18 +1,32 @@
-"""The poll planner: the 3-second floor, sparse-then-dense polling, learning, error backoff."""
+"""The poll planner: the 3-second floor, the schedule of the API guide with a ceiling, learning
+(and keeping what was learned across a restart), error backoff."""
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 import statistics
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from hh_bot.jobs.polling import PRIOR_SIGMA, PollPlanner, completion_hazard, prior_duration
+from hh_bot.jobs.model import Job, JobState
+from hh_bot.jobs.polling import (
+    PRIOR_SIGMA,
+    PollPlanner,
+    completion_hazard,
+    prior_duration,
+)
+from tests.core_world import core_world
+from tests.fakes.happyhorse import TaskScript
+from tests.waiting import eventually
 
 FLOOR = 3.0
+DEADLINE = 1200.0  # the default POLL_DEADLINE: 20 minutes
+KINDS = [(r, d) for r in ("720P", "1080P") for d in range(2, 16)]
 
 
 class NoJitter(random.Random):
@@ -32,6 +46,8 @@ def test_never_below_three_seconds_whatever_the_inputs() -> None:
             interval=rng.uniform(-10, 60),
             chance=rng.uniform(-1, 2),
             sparse_cap=rng.uniform(-10, 100),
+            growth=rng.choice([rng.uniform(-1, 3), math.nan, math.inf]),
+            max_gap=rng.uniform(-10, 100),
             rng=random.Random(rng.random()),
         )
         for _ in range(rng.randrange(0, 6)):
@@ -55,17 +71,67 @@ def test_first_poll_at_first_delay() -> None:
     assert all(13.5 <= jittery.next_delay(0.0, 0, "720P", 5) <= 16.5 for _ in range(50))
 
 
-def test_sparse_early_dense_near_the_expected_completion_capped_when_overdue() -> None:
-    p = planner(interval=7)
+def test_sparse_early_dense_near_the_expected_finish() -> None:
+    p = planner()
     median, _ = p.belief("720P", 5)
     assert median == pytest.approx(115.0)
-    assert p.next_delay(15.0, 1, "720P", 5) == p.sparse_cap == 45.0  # one long wait early on
-    gaps = [p.next_delay(t, 5, "720P", 5) for t in (60.0, 80.0, 100.0, 115.0)]
-    assert gaps == sorted(gaps, reverse=True), "denser as completion nears"
-    assert gaps[-1] == FLOOR  # around the expected completion: as often as allowed
-    assert FLOOR < p.next_delay(1000.0, 60, "720P", 5) <= 7.0  # long overdue: regular polls
-    for elapsed in range(15, 1200, 5):
-        assert FLOOR <= p.next_delay(float(elapsed), 3, "720P", 5) <= 45.0
+    early = p.next_delay(15.0, 1, "720P", 5)
+    assert early == p.sparse_cap == 20.0, "one long wait early on, but not a minute"
+    gaps = [p.next_delay(t, 5, "720P", 5) for t in (40.0, 70.0, 90.0, 100.0, 110.0)]
+    assert gaps == sorted(gaps, reverse=True), "denser as the expected finish nears"
+    low, _, high = p.window("720P", 5)
+    around = [p.next_delay(t, 5, "720P", 5) for t in (low, (low + median) / 2, median, high)]
+    assert all(p.interval <= gap <= 10.0 for gap in around), around  # the guide's 5–10 s
+    assert p.next_delay(median - 5.0, 5, "720P", 5) == p.interval == 4.0
+    for elapsed in range(15, int(median)):
+        assert p.interval <= p.next_delay(float(elapsed), 3, "720P", 5) <= 20.0
+
+
+def test_long_tasks_wait_longer_early_but_at_most_thirty_seconds() -> None:
+    p = planner()
+    assert p.expected("1080P", 15) > 300.0  # the prior; the schedule treats 5 min as the end
+    gaps = [p.next_delay(float(t), 3, "1080P", 15) for t in range(15, 300)]
+    assert max(gaps) == 30.0 and min(gaps) <= 10.0
+
+
+def test_gaps_grow_once_overdue_up_to_thirty_seconds() -> None:
+    p = planner()
+    median = p.expected("720P", 5)
+    overdue = [p.next_delay(median + extra, 20, "720P", 5) for extra in range(0, 1100, 10)]
+    assert overdue == sorted(overdue), "the longer overdue, the sparser"
+    assert overdue[0] == p.interval
+    assert p.next_delay(1.3 * median, 20, "720P", 5) <= 10.0, "a slow task is still watched"
+    assert p.next_delay(3 * median, 20, "720P", 5) == p.max_gap == 30.0
+    assert max(overdue) == 30.0
+
+
+@pytest.mark.parametrize(("resolution", "duration"), KINDS)
+def test_a_task_that_runs_to_the_deadline_costs_at_most_sixty_polls(
+    resolution: str, duration: int
+) -> None:
+    """~259 polls before (the gap sat at the 3 s floor after the expected finish)."""
+    assert planner().poll_cap(DEADLINE, resolution, duration) <= 60
+    for seed in range(20):  # with jitter, as the runner polls (its last poll on the deadline)
+        p = PollPlanner(rng=random.Random(seed))
+        elapsed, polls = 0.0, 0
+        while elapsed < DEADLINE:
+            elapsed = min(elapsed + p.next_delay(elapsed, polls, resolution, duration), DEADLINE)
+            polls += 1
+        assert polls <= 60, (seed, polls)
+
+
+@pytest.mark.parametrize("learned", [1.0, 10.0, 40.0, 115.0, 300.0, 900.0, 5000.0])
+def test_the_ceiling_holds_whatever_was_learned(learned: float) -> None:
+    p = planner()
+    p.restore({("720P", 5): [learned] * 10})
+    assert p.poll_cap(DEADLINE, "720P", 5) <= 60
+    assert all(FLOOR <= p.next_delay(float(t), 3, "720P", 5) <= 30.0 for t in range(0, 1200, 7))
+
+
+def test_the_cap_counts_every_poll_to_the_deadline() -> None:
+    p = planner(first_delay=15, interval=10, growth=0, sparse_cap=10, max_gap=10)
+    assert p.poll_cap(100.0, "720P", 5) == 10  # 15, 25 … 95, then 100
+    assert planner(first_delay=15).poll_cap(10.0, "720P", 5) == 1
 
 
 def test_hazard_grows_towards_the_expected_completion() -> None:
@@ -201,12 +267,12 @@ def test_half_the_polls_of_a_fixed_poller_and_no_later(seed: int) -> None:
 
 @pytest.mark.parametrize("task_seconds", [105.0, 115.0, 125.0])
 def test_measured_range_stays_cheap_and_quick(task_seconds: float) -> None:
-    """Around the expected completion polls come at the floor: a little more than half the
-    fixed poller's polls for these tasks, and a shorter wait."""
+    """Around the expected completion polls come every ``interval`` (4 s): about half the
+    fixed poller's polls for these tasks, and no longer a wait."""
     baseline, _ = simulate(fixed(5.0), task_seconds)
     ours, lag = simulate(planned(PollPlanner(rng=random.Random(7))), task_seconds)
     assert ours <= 0.6 * baseline
-    assert lag <= FLOOR * 1.1
+    assert lag <= 4.0 * 1.1
 
 
 def test_learned_timing_keeps_fast_tasks_cheap() -> None:
@@ -249,3 +315,31 @@ def test_a_concurrent_batch_is_not_misled_by_its_fastest_tasks() -> None:
         heapq.heappush(due, (at + p.next_delay(elapsed, polls[i], "720P", 5), i))
     fixed_poller = sum(math.ceil(t / 5.0) for t in tasks)
     assert sum(polls) <= 0.6 * fixed_poller  # learning from the first three made it ~0.67
+
+
+# -- the runner on the wire ------------------------------------------------------------------
+
+
+async def test_the_runner_polls_a_task_stuck_to_the_deadline_at_most_sixty_times(
+    tmp_path: Path,
+) -> None:
+    """The real runner against the fake API: a task that never finishes, the default
+    20-minute deadline. Scheduler delay only stretches gaps, so the count can only drop."""
+    async with core_world(tmp_path, script=TaskScript(duration=5000.0)) as w:
+        job = await w.submit()
+
+        async def ended() -> Job | None:
+            stored = await w.store.get_job(job.id)
+            return stored if stored is not None and stored.state.final else None
+
+        done = await eventually(ended, timeout=30.0, what="the job to expire")
+        assert done.state is JobState.EXPIRED and done.error_detail == "deadline"
+        created = w.fake.creates()[0].at
+        times = [r.at - created for r in w.fake.polls()]
+        assert len(times) <= 60  # ~259 before the ceiling
+        assert times[0] >= 15.0 * 0.9  # the first poll after ~15 s
+        assert min(b - a for a, b in itertools.pairwise(times)) >= FLOOR * 0.99
+        assert times[-1] >= DEADLINE - 1.0
+        # far overdue: every ~30 s (the last gap is cut short to land on the deadline)
+        late = [b - a for a, b in itertools.pairwise(times[:-1]) if a > 600.0]
+        assert late and min(late) >= 30.0 * 0.9 - 0.5

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hh_bot.jobs.delivery import ProgressView
-from hh_bot.jobs.model import JobState
-from hh_bot.jobs.progress import ProgressGate
+from hh_bot.jobs.model import Job, JobState
+from hh_bot.jobs.polling import PollPlanner
+from hh_bot.jobs.progress import ProgressGate, ProgressPainter
+from tests.test_fairqueue import make_job
 
 S = JobState
 
@@ -101,3 +105,34 @@ def test_forget_and_final_states_clear_the_record() -> None:
     assert g.should_show("j", ProgressView(S.RUNNING, 20))
     assert g.should_show("j", ProgressView(S.DONE, 100))
     assert g.should_show("j", ProgressView(S.RUNNING, 20))  # nothing remembered after the end
+
+
+class BrokenDelivery:
+    """A delivery whose edits raise what a network (or a bug) raises, not DeliveryError."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+        self.calls = 0
+
+    async def show_progress(self, job: Job, view: ProgressView) -> None:
+        self.calls += 1
+        raise self.error
+
+    async def deliver(self, job: Job, result: object) -> int | None:
+        raise AssertionError("not used")
+
+    async def fail(self, job: Job, error: object) -> None:
+        raise AssertionError("not used")
+
+
+@pytest.mark.parametrize(
+    "error", [ConnectionResetError(104, "reset"), TimeoutError(), RuntimeError("a bug")]
+)
+async def test_a_painter_never_raises_and_shows_the_next_change(error: BaseException) -> None:
+    clock = ManualClock()
+    delivery = BrokenDelivery(error)
+    painter = ProgressPainter(delivery, clock, PollPlanner(), 5.0)  # type: ignore[arg-type]
+    job = make_job("j", 1, clock.now()).advance(S.SUBMITTING, clock.now())
+    assert await painter.show(job, force=True) is False
+    assert await painter.show(job, force=True) is False  # forgotten: tried again, not skipped
+    assert delivery.calls == 2

@@ -43,6 +43,7 @@ GROUPS = {
     "task": "The task fails upstream",
     "download": "Download of the result",
     "discord": "Discord",
+    "discord-net": "The network to Discord (reset before handling, answer lost, stall)",
     "process": "The process",
     "database": "The database",
 }

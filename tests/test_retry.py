@@ -4,7 +4,7 @@ import email.utils
 
 import pytest
 
-from hh_bot.api.retry import create_backoff, is_balance_message, parse_retry_after, poll_backoff
+from hh_bot.api.retry import create_backoff, is_balance_message, parse_retry_after
 
 NOW = 1_700_000_000.0
 
@@ -46,18 +46,6 @@ def test_parse_retry_after(value: str | None, cap: float, expected: float | None
 
 def test_parse_retry_after_date_needs_now() -> None:
     assert parse_retry_after(email.utils.formatdate(NOW, usegmt=True), cap=60.0) is None
-
-
-@pytest.mark.parametrize(
-    ("errors", "expected"),
-    [(0, 5.0), (1, 5.0), (2, 10.0), (3, 20.0), (4, 40.0), (5, 60.0), (100, 60.0), (10**6, 60.0)],
-)
-def test_poll_backoff(errors: int, expected: float) -> None:
-    assert poll_backoff(errors, base=5.0, cap=60.0) == expected
-
-
-def test_poll_backoff_cap_below_base() -> None:
-    assert poll_backoff(1, base=10.0, cap=3.0) == 3.0
 
 
 @pytest.mark.parametrize(

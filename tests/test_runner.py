@@ -57,8 +57,9 @@ async def test_success_delivers_exact_bytes_and_commits(tmp_path: Path) -> None:
         assert all(r.header("Authorization") is None for r in w.fake.downloads())
         assert all(r.header("Authorization") == f"Bearer {API_KEY}" for r in w.fake.polls())
         states = [v.state for jid, v in w.delivery.progress if jid == job.id]
-        # Running is shown; delivering is not (the delivery itself edits the reply at once).
-        assert states and set(states) == {JobState.RUNNING}
+        # Submitting, then running are shown; delivering is not (the delivery itself edits the
+        # reply at once).
+        assert states[0] is JobState.SUBMITTING and set(states[1:]) == {JobState.RUNNING}
         assert not list((tmp_path / "videos").iterdir()), "temporary video left behind"
 
 

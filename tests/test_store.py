@@ -356,3 +356,20 @@ async def test_two_processes_saving_one_final_job_settle_it_once(
             assert await store.charge_of(job.id) == "committed"
     finally:
         await second.close()
+
+
+async def test_a_snapshot_reads_while_another_process_writes(store: Store, store_url: str) -> None:
+    """A read-only snapshot (``/quota``) neither waits for another process's write transaction
+    nor sees what it has not committed."""
+    await insert(store, make_job("w1"))
+    second = await open_store(store_url)
+    try:
+        async with second.transaction() as tx:  # holds the write (admission) lock
+            await tx.insert_job(make_job("w2"))
+            async with store.snapshot() as snap:
+                queued = snap.count_jobs(1, [S.QUEUED.value])
+                assert await asyncio.wait_for(queued, 10) == 1
+        async with store.snapshot() as snap:
+            assert await snap.count_jobs(1, [S.QUEUED.value]) == 2
+    finally:
+        await second.close()

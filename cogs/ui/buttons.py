@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.ui import strings as s
+from cogs.ui.errors import report
 
 if TYPE_CHECKING:
     from bot import HHBot
@@ -39,11 +40,16 @@ class JobButton(
         return cls(match["action"], match["job"])
 
     async def callback(self, interaction: discord.Interaction[HHBot]) -> None:  # type: ignore[override]
+        """Run the action; any failure ends in the error funnel (after the action's defer,
+        the "thinking…" message becomes the error), never in discord.py's log alone."""
         actions = interaction.client.job_actions
-        if self.action == "cancel":
-            await actions.cancel(interaction, self.job_id)
-        else:
-            await actions.delete(interaction, self.job_id)
+        try:
+            if self.action == "cancel":
+                await actions.cancel(interaction, self.job_id)
+            else:
+                await actions.delete(interaction, self.job_id)
+        except Exception as error:
+            await report(interaction, error, fallback=s.BUTTON_FAILED)
 
 
 def job_view(job_id: str, *, cancel: bool = False, delete: bool = False) -> discord.ui.View | None:

@@ -119,7 +119,7 @@ class Quota:
     ) -> UsageSummary:
         now = self._clock.now()
         limits = await self._policy.effective_limits(guild_id, user_id, list(role_ids))
-        async with self._store.transaction() as tx:
+        async with self._store.snapshot() as tx:  # a read: no write lock taken
             user = []
             guild = []
             for period, start, reset, u_lim, g_lim in (

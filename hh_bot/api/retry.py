@@ -2,7 +2,8 @@
 
 Only what is safe to repeat is retried: a create that certainly never reached the API (a 429
 rate limit, a refused connection or failed DNS lookup) and any poll (a GET). See
-``hh_bot/api/client.py``.
+``hh_bot/api/client.py``; the wait between failed polls is ``PollPlanner.error_delay``
+(``hh_bot/jobs/polling.py``).
 """
 
 from __future__ import annotations
@@ -67,17 +68,6 @@ def parse_retry_after(value: str | None, *, cap: float, now: float | None = None
     if math.isnan(seconds):
         return None
     return min(max(seconds, 0.0), cap)
-
-
-def poll_backoff(consecutive_errors: int, *, base: float, cap: float) -> float:
-    """Wait before the next poll after ``consecutive_errors`` failed polls in a row.
-
-    ``0 or 1 → base, 2 → 2·base, 3 → 4·base …``, never more than ``cap``.
-    """
-    if consecutive_errors <= 1:
-        return min(base, cap)
-    exponent = min(consecutive_errors - 1, 60)  # 2**60 is plenty and avoids float overflow
-    return float(min(base * (2.0**exponent), cap))
 
 
 def is_balance_message(text: str) -> bool:

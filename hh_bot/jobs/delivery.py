@@ -1,8 +1,11 @@
 """The interface through which the runner shows a job to its user; the Discord layer implements it.
 
 Calls are made only when something visible changed. Implementations must be idempotent for
-``deliver`` and ``fail`` (a restart may repeat the call after a crash) and must raise
-``DeliveryError`` only when the user could not be reached at all.
+``deliver`` and ``fail`` (a restart may repeat the call after a crash). The one rule at this
+boundary: a call succeeds or raises ``DeliveryError``, never anything else, network failures
+included. ``deliver`` and ``fail`` raise it only when the user could not be reached at all (and
+an answer that was lost is checked for having landed first); ``show_progress`` raises it for
+any edit that did not go through, and the runner treats progress as best effort.
 """
 
 from __future__ import annotations

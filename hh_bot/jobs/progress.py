@@ -42,9 +42,10 @@ class ProgressGate:
 class ProgressPainter:
     """Paints a job's progress on its reply through the delivery, when the gate allows.
 
-    ``show`` never raises for Discord's sake: a refused edit is logged and forgotten so the
-    next change is shown. ``paint_queue`` keeps queued replies' positions current without ever
-    editing one reply more than once per interval.
+    ``show`` never raises (cancellation aside): progress is best effort, so a refused edit, a
+    network failure or a bug in the delivery is logged and forgotten so the next change is
+    shown; it must never end a job or kill its task. ``paint_queue`` keeps queued replies'
+    positions current without ever editing one reply more than once per interval.
     """
 
     def __init__(
@@ -73,6 +74,10 @@ class ProgressPainter:
         except DeliveryError as error:
             self._gate.forget(job.id)  # not shown: the next change must be shown
             log.info("job %s: progress update not shown (%s)", job.id, error)
+            return False
+        except Exception as error:  # not expected of a delivery; still not the job's end
+            self._gate.forget(job.id)
+            log.warning("job %s: progress update failed (%s)", job.id, type(error).__name__)
             return False
         return True
 

@@ -246,23 +246,36 @@ class Runner:
         submit.add_done_callback(self._submits.discard)
         running = await asyncio.shield(submit)
         if running is not None:
+            # Best effort (``show`` never raises): the job is RUNNING in the store and only
+            # this task polls it, so nothing Discord does may stop it here.
             await self._progress.show(running, force=True)
             await self._finish(running)
 
     async def _submit(self, job: Job) -> Job | None:
-        """Send the create and store its task id; the running job, or None if it ended."""
+        """Send the create and store its task id; the running job, or None if it ended.
+
+        The reply shows "submitting" while the create is on its way; that edit runs beside the
+        create (a slow Discord must not delay it) and is awaited before anything is shown
+        after it, so the reply never goes back to "submitting"."""
         if job.state is JobState.QUEUED:  # a claimed job is stored submitting already
             job = job.advance(JobState.SUBMITTING, self._clock.now())
             await self._store.save(job)
+        shown = asyncio.ensure_future(self._progress.show(job, force=True))
         try:
             task_id = await self._api.create(self._request(job))
         except HHError as error:
+            await shown
             await self._end(job, error)
             return None
         except Exception as error:  # a bug or an odd transport error: a task may exist
             log.exception("job %s: create failed unexpectedly", job.id)
+            await shown
             await self._end(job, UnknownOutcome(type(error).__name__, code="unknown"))
             return None
+        except BaseException:  # cut off by a stop: the edit goes with it
+            shown.cancel()
+            raise
+        await shown
         now = self._clock.now()
         job = job.advance(JobState.RUNNING, now, task_id=task_id, submitted_at=now)
         await self._store.save(job)
@@ -333,6 +346,7 @@ class Runner:
         polls = errors = 0
         retry_after: float | None = None
         p = job.params
+        running_at = submitted  # the last poll that found the task still running
         while True:
             now = self._clock.now()
             if errors:
@@ -345,6 +359,7 @@ class Runner:
                 delay = min(delay, deadline - now)
             await self._clock.sleep(delay)
             polls += 1
+            asked_at = self._clock.now()
             try:
                 status = await self._api.poll(job.task_id)
             except (UpstreamError, Throttled) as error:
@@ -355,12 +370,15 @@ class Runner:
             errors = 0
             if status.state is TaskState.SUCCEEDED:
                 if not resumed:  # a restart's gap says nothing about how long tasks take
-                    self._planner.observe(p.resolution, p.duration, self._clock.now() - submitted)
+                    # it finished since it was last seen running: take the middle
+                    took = (running_at + asked_at) / 2.0 - submitted
+                    await self._planner.learn(p.resolution, p.duration, took)
                 return status
             if status.state is TaskState.FAILED:
                 raise TaskFailed(status.error_message or "failed", code=status.error_code)
             if status.state is TaskState.EXPIRED:
                 raise TaskExpired("task unknown or expired", code="expired")
+            running_at = asked_at
             if status.progress != job.progress:
                 job = job.with_changes(self._clock.now(), progress=status.progress)
                 await self._progress.show(job)

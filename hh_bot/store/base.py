@@ -35,6 +35,10 @@ class SqlStore(ABC):
         """The admission transaction (see ``interface.py``)."""
 
     @abstractmethod
+    def snapshot(self) -> AbstractAsyncContextManager[SqlTx]:
+        """A read-only transaction (see ``interface.py``)."""
+
+    @abstractmethod
     async def _write(self, write: Write) -> None:
         """Run ``write`` in one write transaction, waiting out a busy database."""
 

@@ -96,6 +96,11 @@ class Store(Protocol):
         """One write transaction, serialised with every other one (see the module docstring)."""
         ...
 
+    def snapshot(self) -> AbstractAsyncContextManager[Tx]:
+        """One read-only transaction: a consistent view that takes no write lock (neither
+        waits for a writer nor blocks one). Only reads belong inside."""
+        ...
+
     # -- jobs --------------------------------------------------------------------------------
 
     async def save(self, job: Job, *, notice: dict[str, Any] | None = None) -> None:

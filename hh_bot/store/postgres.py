@@ -6,7 +6,8 @@ Chosen by ``DATABASE_URL=postgresql://…`` (``factory.py``). The queries are th
 * a pool of connections instead of one, so concurrent steps don't queue behind each other;
 * ``transaction()`` (admission, admin policy) first takes one transaction-scoped advisory lock,
   so admissions are serialised across every process, as ``BEGIN IMMEDIATE`` serialises them on
-  SQLite: two processes racing for the last credit cannot both get it. A job's own steps
+  SQLite: two processes racing for the last credit cannot both get it; ``snapshot()`` (a
+  read-only view, e.g. ``/quota``) takes no lock; A job's own steps
   (``save``) don't take it; they lock the job's row (``SqlTx.update_job``);
 * migrations run under another advisory lock, so processes starting together migrate once.
 """
@@ -128,6 +129,21 @@ class PostgresStore(SqlStore):
         async with self._pool.acquire() as con, con.transaction():
             conn = PgConn(con)
             await conn.execute("SELECT pg_advisory_xact_lock(?)", (ADMISSION_LOCK,))
+            token = _IN_TRANSACTION.set((self, conn))
+            try:
+                yield SqlTx(conn)
+            finally:
+                _IN_TRANSACTION.reset(token)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[SqlTx]:
+        """One read-only REPEATABLE READ transaction: one consistent view, no lock taken;
+        reads made inside (``_reading``) use its connection."""
+        async with (
+            self._pool.acquire() as con,
+            con.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            conn = PgConn(con)
             token = _IN_TRANSACTION.set((self, conn))
             try:
                 yield SqlTx(conn)

@@ -132,6 +132,19 @@ class SqliteStore(SqlStore):
                     await self._db.execute("ROLLBACK")
                 raise
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[SqlTx]:
+        """One read-only transaction (deferred BEGIN): a consistent view that never takes the
+        write lock, so a reader neither waits for another process's writer (WAL) nor blocks
+        one. Only reads belong inside."""
+        async with self._lock:
+            await self._db.execute("BEGIN")
+            try:
+                yield SqlTx(self._conn)
+            finally:
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await self._db.execute("COMMIT")
+
     async def _write(self, write: Write) -> None:
         """One write transaction that waits out another writer's lock even past SQLite's
         busy_timeout (up to ``LOCK_PATIENCE``): a job's step must not be lost to a busy moment.

@@ -7,7 +7,8 @@
 State (users, guilds, channels, messages, synced commands, interactions, recorded requests)
 lives here. Elsewhere: `discord_payloads` (world model, JSON shapes), `discord_rest` (REST
 routes, message store), `discord_interactions` (callback and webhook routes), `discord_limits`
-(validation, error bodies, injected faults), `discord_gateway` (websocket), `discord_commands`
+(validation, error bodies, injected faults), `discord_network` (connections dropped, answers
+lost, stalls, by route kind), `discord_gateway` (websocket), `discord_commands`
 (interaction data from the synced commands), `discord_actions` (user actions),
 `discord_harness` (patched_discord, running_bot, ErrorRecorder).
 """
@@ -26,9 +27,11 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from tests.fakes import discord_actions as actions
+from tests.fakes import discord_network as network
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.discord_interactions import FakeInteraction, ModalRecord
 from tests.fakes.discord_limits import ApiError, Fault
+from tests.fakes.discord_network import NetFault
 from tests.fakes.discord_payloads import (
     ADMIN_ID,
     ADMIN_ROLE_ID,
@@ -92,6 +95,9 @@ class FakeDiscord:
         self.requests: list[RecordedRequest] = []
         self.rate_limited_count = 0
         self.faults: list[Fault] = []
+        self.net_faults: list[NetFault] = []
+        self.now: Callable[[], float] = time.time  # the clock messages age by (30046)
+        self.closing = asyncio.Event()  # set when the fake closes: stalled requests give up
         self.keep_upload_bytes = True  # performance knob: False keeps only size + SHA-256
         self.listen_backlog = 128  # performance knob: listen backlog (aiohttp's default)
         self.holds: list[Hold] = []
@@ -245,6 +251,7 @@ class FakeDiscord:
         return self
 
     async def close(self) -> None:
+        self.closing.set()
         for hold in self.holds:  # a forgotten hold must not stall the server's shutdown
             if not hold.released.is_set():
                 hold.release(apply=False)
@@ -277,10 +284,14 @@ class FakeDiscord:
             json=body,
             files=files,
         )
+        rec.size = request.content_length or 0
         self.requests.append(rec)
         if not await self._held(rec):
             rec.status = 503  # dropped by a hold: never processed
             return web.Response(status=503)
+        net = network.take_fault(self, rec)
+        if net is not None and net.mode != "lost":
+            return await network.fail_connection(self, request, net.mode)
         headers: dict[str, str] = {}
         fault = next((f for f in self.faults if f.matches(rec.method, rec.path)), None)
         if fault is not None:
@@ -297,6 +308,8 @@ class FakeDiscord:
                 self.internal_errors.append(exc)
                 status, payload = 400, {"code": -1, "message": f"FakeDiscord bug: {exc!r}"}
         rec.status, rec.response = status, payload
+        if net is not None:  # handled, and the answer is lost on the way
+            return await network.fail_connection(self, request, net.mode)
         await self.notify()
         if payload is None:
             return web.Response(status=status, headers=headers)
@@ -322,6 +335,9 @@ class FakeDiscord:
         self.faults.append(
             Fault(method.upper(), re.compile(path_regex), status, code, message, times, retry_after)
         )
+
+    # ---- network faults: functions of discord_network.py bound as methods ----------------
+    net_fault = network.net_fault
 
     # ---- holding a request (crash tests; see discord_rest.Hold) --------------------------
     def hold_next(

@@ -138,10 +138,24 @@ def check_modal(data: JSON) -> None:
         raise form_error(errors)
 
 
-def check_files(files: list[UploadedFile], limit: int) -> None:
+def check_files(files: list[UploadedFile], limit: int, request_size: int = 0) -> None:
+    """Each file within the upload limit, and the whole request (files, JSON payload and the
+    multipart framing: ``request_size``) within Discord's request cap: 25 MiB, or the upload
+    limit where that is higher (boosts, Nitro)."""
     too_big = any(f.size > limit for f in files)
-    if too_big or sum(f.size for f in files) > max(REQUEST_CAP, limit):
+    whole = max(request_size, sum(f.size for f in files))
+    if too_big or (files and whole > max(REQUEST_CAP, limit)):
         raise ApiError(413, 40005, "Request entity too large")
+
+
+OLD_MESSAGE_AGE = 3600.0  # seconds after which Discord limits edits of a message (30046)
+
+
+def check_edit_age(created_at: float, now: float) -> None:
+    """Discord refuses edits of messages older than an hour once the bot has made too many of
+    them; the fake refuses every one (the strict reading)."""
+    if now - created_at > OLD_MESSAGE_AGE:
+        raise ApiError(400, 30046, "Maximum number of edits to messages older than 1 hour reached.")
 
 
 @dataclass

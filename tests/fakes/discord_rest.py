@@ -18,6 +18,7 @@ from tests.fakes.discord_interactions import FakeInteraction, InteractionRoutes
 from tests.fakes.discord_limits import (
     SEND_FLAGS,
     ApiError,
+    check_edit_age,
     check_files,
     check_message,
     form_error,
@@ -55,6 +56,8 @@ class RecordedRequest:
     response: Any = None
     edited: int | None = None  # id of the message this request edited
     message_id: int | None = None  # id of the message created, edited or read
+    size: int = 0  # the whole request's size in bytes (Content-Length)
+    net_fault: str | None = None  # the network fault injected on it (drop, lost, stall)
 
     @property
     def ok(self) -> bool:
@@ -296,7 +299,7 @@ class RestHandlers:
         flags_mask: int = SEND_FLAGS,
     ) -> StoredMessage:
         check_message(body, creating=True, has_files=bool(rec.files))
-        check_files(rec.files, limit)
+        check_files(rec.files, limit, rec.size)
         msg = StoredMessage(self.fake.ids.next(), chan.id, chan.guild_id, self.fake.bot, type=mtype)
         self.apply(msg, body, rec.files)
         msg.flags = int(body.get("flags") or 0) & flags_mask
@@ -354,7 +357,9 @@ class RestHandlers:
 
     def edit(self, rec: RecordedRequest, msg: StoredMessage, body: JSON, limit: int) -> None:
         check_message(body, creating=False, has_files=bool(rec.files))
-        check_files(rec.files, limit)
+        check_files(rec.files, limit, rec.size)
+        if not msg.loading:  # the first answer to a defer is not an edit to Discord
+            check_edit_age(msg.created_at.timestamp(), self.fake.now())
         self.apply(msg, body, rec.files)
         msg.flags &= ~FLAG_LOADING
         if "flags" in body:

@@ -1,0 +1,1 @@
+"""What the community sees of its own spend: charts and ledger exports."""
