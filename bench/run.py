@@ -3,6 +3,7 @@
     python -m bench.run                 # the full run (a few minutes), updates docs/performance.md
     python -m bench.run --smoke --out /tmp/b --no-docs   # seconds; what tests/test_bench_smoke runs
     python -m bench.charts              # the usage-chart phase alone
+    python -m bench.run --only transcode    # just the transcode phase (bench/transcode.py)
 
 See ``bench.phases`` for the phases and docs/performance.md for the method.
 """
@@ -18,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import charts, poll_curve, report
+from bench import charts, poll_curve, report, transcode
 from bench.bots import BASELINE, FLOOR, OURS
 from bench.metrics import PhaseFigures
 from bench.phases import BenchConfig, ack_rounds, load_and_burst
@@ -43,7 +44,9 @@ SMOKE = BenchConfig(
 Figures = tuple[dict[str, list[float | None]], PhaseFigures, PhaseFigures]
 
 
-async def run_bench(cfg: BenchConfig, workdir: Path, chart_renders: int = 7) -> dict[str, Any]:
+async def run_bench(
+    cfg: BenchConfig, workdir: Path, chart_renders: int = 7, smoke: bool = False
+) -> dict[str, Any]:
     started = time.monotonic()
     figures: dict[str, Figures] = {}
     for spec in (OURS, BASELINE):
@@ -58,10 +61,26 @@ async def run_bench(cfg: BenchConfig, workdir: Path, chart_renders: int = 7) -> 
     floor = await ack_rounds(FLOOR, cfg, workdir / FLOOR.name)
     print(f"[{time.monotonic() - started:5.0f} s] usage chart: a month of 10,000 jobs", flush=True)
     chart = charts.phase(renders=chart_renders)
+    print(f"[{time.monotonic() - started:5.0f} s] transcode", flush=True)
+    clips, idle = transcode.sizes(smoke=smoke)
+    fits = await transcode.run_phase(clips, workdir / "transcode", idle)
     result = report.build(cfg, figures, floor, time.monotonic() - started)
     result["charts"] = chart
     result["goals"]["usage_chart"] = charts.goal(chart)
+    result["transcode"] = fits
     return result
+
+
+def transcode_only(args: argparse.Namespace) -> int:
+    clips, idle = transcode.sizes(smoke=args.smoke)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        fits = asyncio.run(transcode.run_phase(clips, workdir / "transcode", idle))
+    data = transcode.result(fits, time.monotonic() - started)
+    print(transcode.table(fits))
+    print(f"\nJSON: {transcode.write_json(data, args.out)}")
+    return 0
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -72,11 +91,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     p.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
     p.add_argument("--workdir", type=Path, help="keep bot logs and databases here")
+    p.add_argument("--only", choices=("all", "transcode"), default="all", help="run just one phase")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.only == "transcode":
+        return transcode_only(args)
     cfg = SMOKE if args.smoke else BenchConfig()
     if args.factor:
         cfg = replace(cfg, factor=args.factor)
@@ -84,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = replace(cfg, users=args.users, burst_users=args.users)
     with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
-        result = asyncio.run(run_bench(cfg, workdir, chart_renders=2 if args.smoke else 7))
+        result = asyncio.run(
+            run_bench(cfg, workdir, chart_renders=2 if args.smoke else 7, smoke=args.smoke)
+        )
     latest = report.write_json(result, args.out)
     print()
     print(report.table(result))
@@ -92,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.goals_table(result))
     print()
     print(poll_curve.table(result["poll_curve"]))
+    print(transcode.table(result["transcode"]))
     print(f"\nJSON: {latest}")
     if not args.no_docs:
         report.chart(result, CHART)

@@ -82,6 +82,20 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    """Transcoding and the archive of originals (``hh_bot.media``)."""
+
+    transcode_slots: int = 1
+    """ffmpeg transcodes running at once; each takes most of the CPU for its length."""
+    transcode_timeout: float = 300.0
+    """Seconds one ffmpeg run may take before it is killed and the link is sent instead."""
+    archive_dir: str = "data/videos"
+    """Where originals are kept; with several bot processes, a shared volume."""
+    archive_budget_bytes: int = 5 * 1024**3
+    """Bytes the archive may hold before the oldest originals are evicted; 0 keeps none."""
+
+
+@dataclass(frozen=True)
 class Settings:
     discord_token: Secret
     apiyi_api_key: Secret
@@ -104,6 +118,7 @@ class Settings:
     dev_guild_id: int | None = None
     admin_role_id: int | None = None
     log_level: str = "INFO"
+    media: MediaSettings = field(default_factory=MediaSettings)
 
     def price_per_second(self, resolution: str) -> int:
         return self.price_1080p_milli if resolution == "1080P" else self.price_720p_milli
@@ -315,6 +330,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dev_guild_id=r.optional("DEV_GUILD_ID", _snowflake, "a Discord server id"),
         admin_role_id=r.optional("ADMIN_ROLE_ID", _snowflake, "a Discord role id"),
         log_level=r.get("LOG_LEVEL", _log_level, base.log_level, "DEBUG/INFO/WARNING/ERROR"),
+        media=_media_settings(r),
     )
     _database(settings.database_url)  # validates DATABASE_URL early
     return settings
+
+
+def _media_settings(r: _Reader) -> MediaSettings:
+    m = MediaSettings()
+    return MediaSettings(
+        transcode_slots=r.get("TRANSCODE_SLOTS", _int_range(1, 16), m.transcode_slots, "1..16"),
+        transcode_timeout=r.get(
+            "TRANSCODE_TIMEOUT", _positive_float(10.0), m.transcode_timeout, "seconds >= 10"
+        ),
+        archive_dir=r.get("ARCHIVE_DIR", str, m.archive_dir, "a directory path"),
+        archive_budget_bytes=r.get(
+            "ARCHIVE_BUDGET_GB",
+            lambda t: round(_positive_float()(t) * 1024**3),
+            m.archive_budget_bytes,
+            "gigabytes >= 0 (0 keeps no originals)",
+        ),
+    )

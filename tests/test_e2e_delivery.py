@@ -3,6 +3,7 @@ interaction token runs out, the channel or the DM refuses, or the user deletes t
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from pathlib import Path
@@ -349,3 +350,52 @@ async def test_a_token_found_dead_while_reading_is_not_used_to_upload(tmp_path: 
         assert await w.bot.delivery.deliver(job, result) == ResultMessage(reply.id, TEXT_CHANNEL_ID)
         assert len(token_refusals(w, handle)) == 1
         assert not posts_to(w, TEXT_CHANNEL_ID), "told twice"
+
+
+class _EndOutageOnRetry(logging.Handler):
+    """Ends the outage the moment the bot says it will try the delivery again."""
+
+    def __init__(self, outage: list[bool]) -> None:
+        super().__init__(logging.INFO)
+        self.outage = outage
+        self.failures = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "delivery failed" in record.getMessage():
+            self.failures += 1
+            self.outage[0] = False
+
+
+async def test_an_outage_at_delivery_is_waited_out_and_the_video_arrives_once(
+    tmp_path: Path,
+) -> None:
+    """Discord unreachable on every route when the video is ready: the delivery fails as a
+    whole, is tried again a little later, and the paid video still arrives, exactly once."""
+    outage = [True]
+    watcher = _EndOutageOnRetry(outage)
+    logger = logging.getLogger("hh_bot.jobs.handover")
+    logger.addHandler(watcher)
+    logger.setLevel(logging.INFO)
+    try:
+        async with bot_world(tmp_path, script=TaskScript(duration=60), factor=FACTOR) as w:
+            w.hh.video_bytes = VIDEO
+            handle = await w.video()
+            await running(w, handle)
+            for kind in ("webhook_edit", "channel_post", "channel_edit", "dm", "history"):
+                w.discord.net_fault(kind, "drop", times=10_000, when=lambda _rec: outage[0])
+            result = await w.outcome(handle)
+
+            async def done() -> Job | None:
+                job = await w.job_of(handle)
+                return job if job.state.final else None
+
+            job = await eventually(done, what="the job to be stored final")
+            assert watcher.failures == 1
+            assert job.state is JobState.DONE
+            assert [a.size for a in result.attachments] == [len(VIDEO)]
+            assert [m for m in w.public_messages() if m.attachments] == [result], "shown once"
+            kinds = [e.kind for e in await w.services.store.ledger(job.id)]
+            assert kinds == ["reserve", "commit"]
+    finally:
+        logger.removeHandler(watcher)
+        logger.setLevel(logging.NOTSET)

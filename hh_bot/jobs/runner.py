@@ -29,10 +29,10 @@ from hh_bot.errors import (
     TaskFailed,
     Throttled,
     UnknownOutcome,
-    UnsafeLink,
     UpstreamError,
 )
-from hh_bot.jobs.delivery import Delivery, ResultMessage, VideoResult, link_expiry
+from hh_bot.jobs.delivery import Delivery, link_expiry
+from hh_bot.jobs.handover import Handover
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.notices import Endings
 from hh_bot.jobs.polling import PollPlanner
@@ -83,6 +83,16 @@ class Runner:
         self._tmp_dir = tmp_dir
         self._progress = ProgressPainter(delivery, clock, planner, config.progress_interval)
         self._endings = Endings(store, delivery, clock)
+        self._handover = Handover(
+            store=store,
+            api=api,
+            delivery=delivery,
+            clock=clock,
+            tmp_dir=tmp_dir,
+            max_video_bytes=config.max_video_bytes,
+            slots=config.transfer_slots,
+            finished_running=lambda: self._wake.set(),  # a slot under the global cap is free
+        )
         self._wake = asyncio.Event()
         self._handed_over = asyncio.Condition()
         self._canceling = asyncio.Lock()
@@ -92,7 +102,6 @@ class Runner:
         self._submits: set[asyncio.Future[Job | None]] = set()
         self._positions: dict[str, int] = {}
         self._painter: asyncio.Task[None] | None = None
-        self._transfers = asyncio.Semaphore(config.transfer_slots)
         self._dispatcher: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
 
@@ -318,14 +327,14 @@ class Runner:
             self._active.pop(job.id, None)
             self._wake.set()
             try:
-                job = await self._fetch_and_deliver(job, status)
+                job = await self._handover.fetch_and_deliver(job, status)
             except DownloadError as error:
                 stale = status.raw_status == "stored" and error.status in (403, 404)
                 if not stale or job.task_id is None:
                     raise
                 log.info("job %s: the stored video link was refused; polling again", job.id)
                 fresh = await self._await_completion(job, resumed=True)
-                job = await self._fetch_and_deliver(job, fresh)
+                job = await self._handover.fetch_and_deliver(job, fresh)
         except HHError as error:
             await self._end(job, error)
         except Exception as error:
@@ -382,62 +391,6 @@ class Runner:
             if status.progress != job.progress:
                 job = job.with_changes(self._clock.now(), progress=status.progress)
                 await self._progress.show(job)
-
-    async def _fetch_and_deliver(self, job: Job, status: TaskStatus) -> Job:
-        assert status.video_url is not None
-        now = self._clock.now()
-        job = job.advance(
-            JobState.DOWNLOADING,
-            now,
-            progress=100,
-            completed_at=job.completed_at or now,
-            result_url=status.video_url,
-        )
-        await self._store.save(job)
-        self._wake.set()  # no longer running: its slot under the global cap is free
-        path = self._tmp_dir / f"{job.id}.mp4"
-        # One transfer slot covers both directions, which bounds memory and bandwidth.
-        async with self._transfers:
-            job, placed = await self._transfer(job, status, path, now)
-        job = job.advance(
-            JobState.DONE,
-            self._clock.now(),
-            result_message_id=placed.message_id if placed else None,
-            result_channel_id=placed.channel_id if placed else None,
-        )
-        await self._store.save(job)
-        return job
-
-    async def _transfer(
-        self, job: Job, status: TaskStatus, path: Path, now: float
-    ) -> tuple[Job, ResultMessage | None]:
-        """Download the video, then hand it over; no progress edit in between, since the
-        delivery's own edit follows at once (two edits in a moment only invite 429s)."""
-        assert status.video_url is not None
-        try:
-            size = await self._download(job, status.video_url, path)
-            job = job.advance(JobState.DELIVERING, self._clock.now())
-            await self._store.save(job)
-            result = VideoResult(
-                url=status.video_url,
-                url_expires_at=link_expiry(status.video_url, (job.completed_at or now)),
-                file=path if size is not None else None,
-                size=size,
-            )
-            placed = await self._delivery.deliver(job, result)
-        finally:
-            path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local unlink doesn't block
-        return job, placed
-
-    async def _download(self, job: Job, url: str, path: Path) -> int | None:
-        """The file's size, or None when only the link can be delivered (e.g. too large)."""
-        try:
-            return await self._api.download(url, path, max_bytes=self._config.max_video_bytes)
-        except DownloadError as error:
-            if error.status is None and not isinstance(error, UnsafeLink):
-                log.info("job %s: video not downloadable (%s), sending link", job.id, error)
-                return None
-            raise
 
     async def _end(self, job: Job, error: HHError) -> None:
         """End the job without a video: stored final first, then its owner is told."""
