@@ -1,4 +1,7 @@
-"""The runner end to end against the fake HappyHorse server: submit → poll → download → deliver."""
+"""The runner end to end against the fake HappyHorse server: submit → poll → download → deliver.
+
+The tests that lean on the store (cancel, the fair queue and global cap, restarts) run on both
+backends (``store_url``, see ``conftest.py``); the rest on SQLite."""
 
 from __future__ import annotations
 
@@ -230,8 +233,8 @@ async def test_expired_download_link_fails_without_charge(tmp_path: Path) -> Non
         assert [e.kind for e in await w.store.ledger(job.id)] == ["reserve", "release"]
 
 
-async def test_cancel_while_queued_never_submits(tmp_path: Path) -> None:
-    async with core_world(tmp_path, config=RunnerConfig(global_cap=1)) as w:
+async def test_cancel_while_queued_never_submits(tmp_path: Path, store_url: str) -> None:
+    async with core_world(tmp_path, config=RunnerConfig(global_cap=1), store_url=store_url) as w:
         first = await w.submit(user_id=1)
         second = await w.submit(user_id=2)
         canceled = await w.runner.cancel(second.id)
@@ -242,9 +245,9 @@ async def test_cancel_while_queued_never_submits(tmp_path: Path) -> None:
         assert await w.runner.cancel(first.id) is None
 
 
-async def test_fair_queue_and_global_cap(tmp_path: Path) -> None:
+async def test_fair_queue_and_global_cap(tmp_path: Path, store_url: str) -> None:
     config = RunnerConfig(global_cap=2, per_user_cap=2)
-    async with core_world(tmp_path, config=config) as w:
+    async with core_world(tmp_path, config=config, store_url=store_url) as w:
         a_jobs = [await w.submit(user_id=1) for _ in range(5)]
         b_job = await w.submit(user_id=2)
         for job in [*a_jobs, b_job]:
@@ -256,8 +259,10 @@ async def test_fair_queue_and_global_cap(tmp_path: Path) -> None:
         assert w.fake.max_active <= 2
 
 
-async def test_restart_resumes_running_job_without_resubmitting(tmp_path: Path) -> None:
-    async with core_world(tmp_path) as w:
+async def test_restart_resumes_running_job_without_resubmitting(
+    tmp_path: Path, store_url: str
+) -> None:
+    async with core_world(tmp_path, store_url=store_url) as w:
         job = await w.submit()
         stored = await stored_state(w, job.id, JobState.RUNNING)
         await w.restart()
@@ -268,9 +273,12 @@ async def test_restart_resumes_running_job_without_resubmitting(tmp_path: Path) 
         assert stored.task_id is not None
 
 
-async def test_restart_while_submitting_fails_without_a_second_create(tmp_path: Path) -> None:
+async def test_restart_while_submitting_fails_without_a_second_create(
+    tmp_path: Path, store_url: str
+) -> None:
     # No grace: the stop cuts the create off, as a crash would.
-    async with core_world(tmp_path, config=RunnerConfig(submit_grace=0)) as w:
+    config = RunnerConfig(submit_grace=0)
+    async with core_world(tmp_path, config=config, store_url=store_url) as w:
         w.fake.create_faults.append("slow")
         job = await w.submit()
         await eventually(w.fake.creates, what="a create")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults, Limits
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 PERIODS = ("day", "month")
 

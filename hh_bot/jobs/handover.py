@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from hh_bot.clock import Clock
 from hh_bot.errors import DownloadError, UnsafeLink
 from hh_bot.jobs.delivery import Delivery, DeliveryError, ResultMessage, VideoResult, link_expiry
 from hh_bot.jobs.model import Job, JobState
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Handover:
         max_video_bytes: int,
         slots: int,
         retry_waits: tuple[float, ...] = DELIVERY_RETRY_WAITS,
+        finished_running: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._api = api
@@ -52,6 +54,7 @@ class Handover:
         self._max_video_bytes = max_video_bytes
         self._slots = asyncio.Semaphore(slots)
         self._retry_waits = retry_waits
+        self._finished_running = finished_running
 
     async def fetch_and_deliver(self, job: Job, status: TaskStatus) -> Job:
         """Download the video, deliver it, and store the job done; raises what ends it."""
@@ -65,6 +68,7 @@ class Handover:
             result_url=status.video_url,
         )
         await self._store.save(job)
+        self._finished_running()  # stored downloading: no longer counts against the global cap
         path = self._tmp_dir / f"{job.id}.mp4"
         async with self._slots:
             job, placed = await self._transfer(job, status.video_url, path, now)

@@ -19,7 +19,7 @@ from hh_bot.jobs.model import Job, JobParams, ReplyTarget, new_job_id
 from hh_bot.jobs.request_checks import GenParams
 from hh_bot.jobs.runner import Runner
 from hh_bot.references.checker import AttachmentMeta, ReferenceChecker
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 
 @dataclass(frozen=True)
