@@ -114,11 +114,22 @@ BAD_INPUT = {
     "too_many_images": _t("input.too_many_images"),
     "no_references": _t("input.no_references"),
     "too_many_references": _t("input.too_many_references"),
+    "blocklist_empty": _t("input.blocklist_empty"),
+    "blocklist_whitespace_only": _t("input.blocklist_whitespace_only"),
+    "blocklist_only_wildcards": _t("input.blocklist_only_wildcards"),
+    "blocklist_only_punctuation": _t("input.blocklist_only_punctuation"),
+    "blocklist_too_long": _t("input.blocklist_too_long"),
+    "blocklist_too_many_wildcards": _t("input.blocklist_too_many_wildcards"),
+    "blocklist_control_character": _t("input.blocklist_control_character"),
+    "blocklist_too_many_rules": _t("input.blocklist_too_many_rules"),
+    "blocklist_duplicate": _t("input.blocklist_duplicate"),
+    "blocklist_not_found": _t("input.blocklist_not_found"),
 }
 NOT_ALLOWED = {
     "dm": _t("access.dm"),
     "banned": _t("access.banned"),
     "channel": _t("access.channel"),
+    "blocked": _t("access.blocked"),
 }
 QUOTA = {
     "banned": NOT_ALLOWED["banned"],
@@ -257,6 +268,15 @@ ADMIN_BANNED = _t("admin.banned")
 ADMIN_UNBANNED = _t("admin.unbanned")
 ADMIN_CHANNELS = _t("admin.channels")
 ADMIN_ALL_CHANNELS = _t("admin.all_channels")
+ADMIN_BLOCKLIST_DESC = _t("admin.blocklist_desc")
+ADMIN_BLOCKLIST_ACTION_DESC = _t("admin.blocklist_action_desc")
+ADMIN_BLOCKLIST_PHRASE_DESC = _t("admin.blocklist_phrase_desc")
+ADMIN_BLOCKLIST_NEED_PHRASE = _t("admin.blocklist_need_phrase")
+ADMIN_BLOCKLIST_ADDED = _t("admin.blocklist_added")
+ADMIN_BLOCKLIST_REMOVED = _t("admin.blocklist_removed")
+ADMIN_BLOCKLIST_LIST = _t("admin.blocklist_list")
+ADMIN_BLOCKLIST_MORE = _t("admin.blocklist_more")
+ADMIN_BLOCKLIST_EMPTY = _t("admin.blocklist_empty")
 ADMIN_DEFAULTS = _t("admin.defaults")
 ADMIN_ROLE_SET = _t("admin.role_set")
 ADMIN_NO_ROLE = _t("admin.no_role")
@@ -270,6 +290,11 @@ ADMIN_USAGE_NOTE = _t("admin.usage_note")
 ADMIN_RUNNING_MORE = _t("admin.running_more")
 
 ADMIN_PERIODS = {"day": _t("admin.period.day"), "month": _t("admin.period.month")}
+ADMIN_BLOCKLIST_ACTIONS = {
+    "add": _t("admin.blocklist_action.add"),
+    "remove": _t("admin.blocklist_action.remove"),
+    "list": _t("admin.blocklist_action.list"),
+}
 ADMIN_SCOPES = {
     "user": _t("admin.scope.user"),
     "guild": _t("admin.scope.guild"),

@@ -100,6 +100,16 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "button.cancel_not_ready": "Job {job_id} is still being set up. Try again in a moment.",
         # -- bad input -------------------------------------------------------------------------
         "input.empty_prompt": "Please write a prompt: it can't be empty.",
+        "input.blocklist_empty": "Give a word or phrase to block.",
+        "input.blocklist_whitespace_only": "Give a word or phrase to block, not just spaces.",
+        "input.blocklist_only_wildcards": "An entry needs at least one letter besides *.",
+        "input.blocklist_only_punctuation": "An entry needs at least one letter or digit.",
+        "input.blocklist_too_long": "That entry is too long: at most {limit} characters.",
+        "input.blocklist_too_many_wildcards": "That entry has too many *: at most {limit}.",
+        "input.blocklist_control_character": "That entry contains invisible control characters.",
+        "input.blocklist_too_many_rules": "The list is full: at most {limit} entries.",
+        "input.blocklist_duplicate": "That word or phrase is already blocked.",
+        "input.blocklist_not_found": "That word or phrase is not on the list.",
         "input.long_prompt": "The prompt is too long: at most 5000 characters.",
         "input.long_prompt_cjk": "The prompt is too long: Chinese, Japanese and Korean "
         "characters count double, so at most 2500 of them (or 5000 characters of other text, "
@@ -122,6 +132,8 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "access.channel": "Videos can't be made in this channel. Ask an admin where the bot "
         "is allowed.",
         "access.admin_only": "Only server admins can use this.",
+        "access.blocked": "This server doesn't allow something in your prompt. Change the "
+        "wording and try again. Nothing was charged.",
         # -- quotas ------------------------------------------------------------------------------
         "quota.too_many_jobs": "You already have as many jobs running and queued as allowed. "
         "Wait for one to finish.",
@@ -196,6 +208,9 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "admin.usage_desc": "Usage and cost per member for a period",
         "admin.period.day": "day",
         "admin.period.month": "month",
+        "admin.blocklist_action.add": "add",
+        "admin.blocklist_action.remove": "remove",
+        "admin.blocklist_action.list": "list",
         "admin.scope.user": "each member (default)",
         "admin.scope.guild": "the whole server",
         "admin.scope.role": "members with a role",
@@ -213,6 +228,16 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "admin.unbanned": "{member} can make videos again.",
         "admin.channels": "Video commands are allowed in: {channels}.",
         "admin.all_channels": "every channel",
+        "admin.blocklist_desc": "Block words or phrases in prompts on this server (add, remove "
+        "or list)",
+        "admin.blocklist_action_desc": "Add or remove an entry, or list them all",
+        "admin.blocklist_phrase_desc": "A word or phrase; * matches any part of a word",
+        "admin.blocklist_need_phrase": "Give the word or phrase to add or remove.",
+        "admin.blocklist_added": "Prompts containing {phrase} are now refused ({count} entries).",
+        "admin.blocklist_removed": "{phrase} is no longer blocked ({count} entries).",
+        "admin.blocklist_list": "Blocked in prompts on this server ({count}): {entries}",
+        "admin.blocklist_more": "…and {count} more",
+        "admin.blocklist_empty": "Nothing is blocked in prompts on this server.",
         "admin.defaults": "Server defaults: {resolution} · {duration}s · {ratio} · "
         "watermark {watermark} · prompt extend {prompt_extend}.",
         "admin.role_set": "Bot admin role: {role}.",
