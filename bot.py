@@ -59,8 +59,10 @@ class HHBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
+            http_trace=services.discord_trace(),  # counts 429s for /metrics (METRICS_PORT)
         )
         self.services = services
+        services.watch_gateway(self.gateway_connected)
         self.force_sync = force_sync
         self.job_actions = JobActions(self)
         self.delivery = DiscordDelivery(self, services.clock)
@@ -72,6 +74,11 @@ class HHBot(commands.Bot):
         self.add_dynamic_items(JobButton)
         await sync_commands(self, force=self.force_sync)
         await self.services.start_runner(self.delivery)
+
+    def gateway_connected(self) -> bool:
+        """Ready and the gateway's websocket open (what /healthz reports)."""
+        ws = self.ws
+        return self.is_ready() and not self.is_closed() and ws is not None and ws.open
 
     async def close(self) -> None:
         with contextlib.suppress(RuntimeError):
