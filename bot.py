@@ -33,6 +33,7 @@ from hh_bot.app import Services, build_services
 from hh_bot.clock import Clock
 from hh_bot.config import ConfigError, Settings, load_settings
 from hh_bot.logs import setup_logging
+from hh_bot.observability.server import MetricsUnavailable
 from hh_bot.reachability import UNREACHABLE, ReconnectBackoff, describe
 from hh_bot.references.checker import ReferenceChecker
 from hh_bot.store.interface import StoreUnavailable
@@ -210,7 +211,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except discord.LoginFailure:
         log.error("Discord refused the bot token (DISCORD_TOKEN)")
         return 1
-    except StoreUnavailable as error:  # unreachable, refused, in use: one line, no traceback
+    except (StoreUnavailable, MetricsUnavailable) as error:  # one line, no traceback
         log.error("%s", error)
         return 1
     return 0

@@ -132,12 +132,13 @@ async def build_services(
     )
     await planner.recall()  # what earlier runs learned about task durations
     metrics = Metrics() if settings.metrics.port is not None else None
+    client = HappyHorseClient if metrics is None else partial(TimedClient, metrics=metrics)
     services = Services(
         settings=settings,
         clock=clock,
         session=session,
         store=store,
-        api=(HappyHorseClient if metrics is None else partial(TimedClient, metrics=metrics))(
+        api=client(
             session,
             base_url=settings.apiyi_base_url,
             api_key=settings.apiyi_api_key.reveal(),
@@ -161,9 +162,8 @@ async def build_services(
             metrics, store, host=settings.metrics.host, port=settings.metrics.port or 0
         )
         try:
-            await server.start()
+            await server.start()  # cleans up after itself when it can't listen
         except BaseException:
-            await server.stop()
             await services.close()
             raise
         services.metrics_server = server

@@ -4,15 +4,24 @@ the store goes away."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from hh_bot.config import MetricsSettings, load_settings
 from hh_bot.jobs.model import JobState
 from hh_bot.store.interface import Store
-from tests.bot_world import bot_world
+from tests.bot_world import API_KEY, BOT_TOKEN, bot_world
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.happyhorse import FakeHappyHorse
+from tests.test_launcher import bot_env, start_bot, stop_bot
 from tests.test_store import S, finish, insert, make_job
 from tests.waiting import eventually
 
@@ -140,3 +149,53 @@ async def test_store_figures_count_states_and_sum_both_spends(store: Store) -> N
     assert got.charged == sum(e.amount for e in await store.ledger() if e.kind == "commit") == 630
     rows = await store.usage_report(None, 0.0, float("inf"))
     assert got.possibly_billed == sum(r.possibly_billed for r in rows) > 0
+
+
+def test_a_taken_metrics_port_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    """``python bot.py`` (through the test launcher) with METRICS_PORT on a port already in use:
+    one error line naming the keys, exit 1, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = bot_env(tmp_path, "http://127.0.0.1:9", "http://127.0.0.1:9", METRICS_PORT=str(port))
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.launch_bot"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"cannot serve metrics on 127.0.0.1:{port} (METRICS_HOST:METRICS_PORT)" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+async def test_the_entry_point_serves_healthz_on_a_free_port(tmp_path: Path) -> None:
+    """``python bot.py`` with METRICS_PORT=0 logs the port it took; /healthz there is 200 once
+    the bot is connected, and the port is closed after SIGTERM."""
+    hh = FakeHappyHorse(api_key=API_KEY)
+    await hh.start()
+    try:
+        async with FakeDiscord(token=BOT_TOKEN) as fake:
+            env = bot_env(tmp_path, fake.url, hh.base_url, METRICS_PORT="0")
+            proc = await start_bot(tmp_path, env)
+            try:
+                assert proc.stdout is not None
+                port = None
+                while port is None:
+                    line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+                    assert line, "the bot ended before serving metrics"
+                    found = re.search(r"health and metrics on http://127\.0\.0\.1:(\d+)", line)
+                    port = int(found.group(1)) if found else None
+
+                async def healthy() -> bool:
+                    return (await get(port, "/healthz"))[0] == 200
+
+                await eventually(healthy, timeout=30, what="/healthz 200")
+            finally:
+                output = await stop_bot(proc)
+            assert proc.returncode == 0, output
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await get(port, "/healthz")
+    finally:
+        await hh.close()

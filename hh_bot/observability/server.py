@@ -16,6 +16,7 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge
 
+from hh_bot.errors import HHError
 from hh_bot.observability.metrics import Metrics
 from hh_bot.store.interface import Store
 
@@ -25,6 +26,11 @@ STORE_TIMEOUT = 5.0
 """Seconds the store may take to answer a health or metrics query before it counts as down."""
 
 GatewayProbe = Callable[[], bool]
+
+
+class MetricsUnavailable(HHError):
+    """The metrics port can't be opened at start (in use, not permitted, no such address); the
+    message is one line naming METRICS_HOST:METRICS_PORT and why."""
 
 
 class MetricsServer:
@@ -53,7 +59,15 @@ class MetricsServer:
     async def start(self) -> int:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            why = error.strerror or type(error).__name__
+            raise MetricsUnavailable(
+                f"cannot serve metrics on {self._host}:{self._port} (METRICS_HOST:METRICS_PORT):"
+                f" {why}"
+            ) from None
         self.port = int(self._runner.addresses[0][1])
         log.info("health and metrics on http://%s:%d (/healthz, /metrics)", self._host, self.port)
         return self.port
