@@ -77,9 +77,13 @@ class HHBot(commands.Bot):
         await self.services.start_runner(self.delivery)
 
     def gateway_connected(self) -> bool:
-        """Ready and the gateway's websocket open (what /healthz reports)."""
-        ws = self.ws
-        return self.is_ready() and not self.is_closed() and ws is not None and ws.open
+        """Ready and every gateway websocket open (what /healthz reports): the one of a plain
+        bot, or each shard's once the bot is an AutoShardedBot (whose ``ws`` stays None)."""
+        if not self.is_ready() or self.is_closed():
+            return False
+        if isinstance(self, discord.AutoShardedClient):
+            return bool(self.shards) and not any(s.is_closed() for s in self.shards.values())
+        return self.ws is not None and self.ws.open
 
     async def close(self) -> None:
         with contextlib.suppress(RuntimeError):
