@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,9 @@ from hh_bot.jobs.intake import VideoService
 from hh_bot.jobs.poll_memory import PollMemory
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.runner import Runner, RunnerConfig
+from hh_bot.media.archive import Archive, LocalArchive
+from hh_bot.media.ffmpeg import FFmpeg
+from hh_bot.media.fit import Fitter
 from hh_bot.references.checker import ReferenceChecker
 from hh_bot.store.sqlite import Store
 
@@ -36,6 +41,8 @@ class Services:
     planner: PollPlanner
     tmp_dir: Path
     downloads: aiohttp.ClientSession | None = None  # result links only (see api.result_link)
+    fitter: Fitter | None = None  # fits videos to upload limits (None: the original or the link)
+    archive: Archive | None = None  # keeps the originals (None: ARCHIVE_BUDGET_GB=0)
     _runner: Runner | None = field(default=None, init=False)
     _video: VideoService | None = field(default=None, init=False)
 
@@ -69,6 +76,8 @@ class Services:
             planner=self.planner,
             config=config,
             tmp_dir=self.tmp_dir,
+            fitter=self.fitter,
+            archive=self.archive,
         )
         self._video = VideoService(
             settings=s,
@@ -90,6 +99,27 @@ class Services:
         if self.downloads is not None:
             await self.downloads.close()
         await self.store.close()
+        await asyncio.to_thread(remove_fit_leftovers, self.tmp_dir)
+
+
+FIT_DIR_GLOB = "hh-fit-*"  # the Fitter's private directories (hh_bot.media.fit)
+
+
+def remove_fit_leftovers(tmp_dir: Path) -> None:
+    """Remove fitting directories a killed process left behind (each fit removes its own)."""
+    if tmp_dir.is_dir():
+        for stale in tmp_dir.glob(FIT_DIR_GLOB):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def build_media(settings: Settings, tmp_dir: Path) -> tuple[Fitter, Archive | None]:
+    """One ffmpeg owner (its slots bound the transcodes of the whole process) and the archive."""
+    m = settings.media
+    ffmpeg = FFmpeg(slots=m.transcode_slots, timeout=m.transcode_timeout)
+    archive = None
+    if m.archive_budget_bytes > 0:
+        archive = LocalArchive(Path(m.archive_dir), m.archive_budget_bytes)
+    return Fitter(ffmpeg, tmp_dir=tmp_dir), archive
 
 
 async def build_services(
@@ -111,6 +141,9 @@ async def build_services(
         memory=PollMemory(store),
     )
     await planner.recall()  # what earlier runs learned about task durations
+    tmp_dir = tmp_dir or Path(tempfile.gettempdir()) / "hh-bot"
+    await asyncio.to_thread(remove_fit_leftovers, tmp_dir)
+    fitter, archive = build_media(settings, tmp_dir)
     return Services(
         settings=settings,
         clock=clock,
@@ -132,6 +165,8 @@ async def build_services(
         policy=policy,
         quota=Quota(store, policy, settings, clock),
         planner=planner,
-        tmp_dir=tmp_dir or Path(tempfile.gettempdir()) / "hh-bot",
+        tmp_dir=tmp_dir,
         downloads=downloads,
+        fitter=fitter,
+        archive=archive,
     )

@@ -77,6 +77,10 @@ READY_LINK = (
     "Download it: {url} (the link expires {expires})."
 )
 READY_LINK_UNKNOWN_SIZE = "<@{user_id}> your video is ready: {url} (the link expires {expires})."
+READY_FITTED = (
+    "<@{user_id}> your video is ready. At {size} the original is too large to upload here, "
+    "so this is a smaller copy; the original: {url} (the link expires {expires})."
+)
 FAILED_FOR = "<@{user_id}> your video job {job_id} did not finish: {reason}"
 NOTHING_CHARGED = "Nothing was charged."
 
