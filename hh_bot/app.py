@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,18 +100,23 @@ class Services:
         await self.session.close()
         if self.downloads is not None:
             await self.downloads.close()
-        await self.store.close()
-        await asyncio.to_thread(remove_fit_leftovers, self.tmp_dir)
+        await self.store.close()  # (each fit removes its own directory, also when cancelled)
 
 
 FIT_DIR_GLOB = "hh-fit-*"  # the Fitter's private directories (hh_bot.media.fit)
+FIT_RUNS = 4  # ffmpeg runs one fit may make (probe, two passes, a retried second pass)
 
 
-def remove_fit_leftovers(tmp_dir: Path) -> None:
-    """Remove fitting directories a killed process left behind (each fit removes its own)."""
-    if tmp_dir.is_dir():
-        for stale in tmp_dir.glob(FIT_DIR_GLOB):
-            shutil.rmtree(stale, ignore_errors=True)
+def remove_fit_leftovers(tmp_dir: Path, older_than: float) -> None:
+    """Remove fitting directories a killed process left behind: only those older than any
+    live fit can be (another process on this host may share ``tmp_dir``)."""
+    if not tmp_dir.is_dir():
+        return
+    now = time.time()
+    for stale in tmp_dir.glob(FIT_DIR_GLOB):
+        with contextlib.suppress(OSError):
+            if now - stale.stat().st_mtime > older_than:
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def build_media(settings: Settings, tmp_dir: Path) -> tuple[Fitter, Archive | None]:
@@ -142,7 +149,8 @@ async def build_services(
     )
     await planner.recall()  # what earlier runs learned about task durations
     tmp_dir = tmp_dir or Path(tempfile.gettempdir()) / "hh-bot"
-    await asyncio.to_thread(remove_fit_leftovers, tmp_dir)
+    stale_after = FIT_RUNS * settings.media.transcode_timeout + 60
+    await asyncio.to_thread(remove_fit_leftovers, tmp_dir, stale_after)
     fitter, archive = build_media(settings, tmp_dir)
     return Services(
         settings=settings,

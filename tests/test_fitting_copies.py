@@ -4,14 +4,20 @@ Small real clips (640x360, 3 s): each encode takes about a second."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
+from hh_bot.app import build_media, remove_fit_leftovers
+from hh_bot.config import load_settings
 from hh_bot.jobs.delivery import VideoResult
 from hh_bot.jobs.fitting import FittedCopies
-from hh_bot.media import FFmpeg, Fitter, MediaCode
+from hh_bot.media import FFmpeg, Fitter, LocalArchive, MediaCode
 from tests.media_clips import Clips, clips_fixture, decode_errors  # noqa: F401 - fixtures
+
+ENV = {"DISCORD_TOKEN": "x" * 10, "APIYI_API_KEY": "y" * 10}
 
 
 @pytest.fixture(name="fitter")
@@ -75,3 +81,27 @@ async def test_a_result_without_fitting_gives_the_original_or_nothing(clips: Cli
     assert await result.upload_file(size) == clips.small
     assert await result.upload_file(size - 1) is None
     assert await VideoResult("https://x.invalid/v.mp4", 0.0, None, None).upload_file(10) is None
+
+
+def test_the_media_is_built_from_the_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        {**ENV, "TRANSCODE_SLOTS": "3", "TRANSCODE_TIMEOUT": "42", "ARCHIVE_BUDGET_GB": "0"}
+    )
+    fitter, archive = build_media(settings, tmp_path)
+    assert archive is None and fitter.tmp_dir == tmp_path
+    assert fitter.ffmpeg.timeout == 42.0 and fitter.ffmpeg._slots._value == 3
+    settings = load_settings({**ENV, "ARCHIVE_DIR": str(tmp_path / "a"), "ARCHIVE_BUDGET_GB": "2"})
+    _, archive = build_media(settings, tmp_path)
+    assert isinstance(archive, LocalArchive) and archive.budget_bytes == 2 * 1024**3
+    assert archive.root == tmp_path / "a"
+
+
+def test_only_fit_directories_older_than_any_live_fit_are_swept(tmp_path: Path) -> None:
+    old, fresh, other = tmp_path / "hh-fit-old", tmp_path / "hh-fit-new", tmp_path / "x"
+    for d in (old, fresh, other):
+        d.mkdir()
+        (d / "pass-0.log").write_text("x")
+    os.utime(old, (time.time() - 4000, time.time() - 4000))
+    os.utime(other, (time.time() - 4000, time.time() - 4000))
+    remove_fit_leftovers(tmp_path, older_than=3600)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hh-fit-new", "x"]

@@ -66,7 +66,14 @@ class FittedCopies:
             )
         except MediaError as error:
             self._failed = error
-            log.info("job %s: no copy under %d bytes (%s); the link", self._label, max_bytes, error)
+            detail = error.detail.splitlines()[0][:200] if error.detail else ""
+            log.info(
+                "job %s: no copy under %d bytes (%s %s); the link",
+                self._label,
+                max_bytes,
+                error.code.value,
+                detail,
+            )
             return None
         self._source = fitted.source
         if fitted.info.size > max_bytes:  # the source fitted by the fitter's rule, not ours
