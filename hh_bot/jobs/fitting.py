@@ -18,6 +18,7 @@ fitter's temp directory and removed there.
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -60,6 +61,7 @@ class FittedCopies:
                 return copy.path
         if self._failed is not None:
             return None
+        started = time.monotonic()
         try:
             fitted = await self._stack.enter_async_context(
                 self._fitter.fit(self._original, max_bytes, info=self._source)
@@ -81,12 +83,13 @@ class FittedCopies:
         if fitted.transcoded:
             self._copies.append(fitted)
             log.info(
-                "job %s: fitted %d -> %d bytes (%s kbit/s, %dp)",
+                "job %s: fitted %d -> %d bytes (%s kbit/s, %dp) in %.1f s",
                 self._label,
                 self._size,
                 fitted.info.size,
                 fitted.plan.video_kbps if fitted.plan else "?",
                 fitted.info.short_side,
+                time.monotonic() - started,
             )
         return fitted.path
 
