@@ -254,7 +254,8 @@ def settings_for(tmp: Path, hh: FakeHappyHorse, **overrides: Any) -> Settings:
         database_url=f"sqlite:///{tmp / 'hh.sqlite3'}",
         limits=default_limits(),
         progress_edit_interval=5.0,
-        media=MediaSettings(archive_dir=str(tmp / "archive")),
+        # No archive unless a test asks for one (tests.test_e2e_fitting, the media rows).
+        media=MediaSettings(archive_dir=str(tmp / "archive"), archive_budget_bytes=0),
     )
     return replace(base, **overrides)
 
