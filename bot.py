@@ -35,6 +35,7 @@ from hh_bot.config import ConfigError, Settings, load_settings
 from hh_bot.logs import setup_logging
 from hh_bot.reachability import UNREACHABLE, ReconnectBackoff, describe
 from hh_bot.references.checker import ReferenceChecker
+from hh_bot.store.interface import StoreUnavailable
 
 log = logging.getLogger("hh_bot")
 
@@ -201,6 +202,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         asyncio.run(run(settings, force_sync=args.sync, clock=clock))
     except discord.LoginFailure:
         log.error("Discord refused the bot token (DISCORD_TOKEN)")
+        return 1
+    except StoreUnavailable as error:  # unreachable, refused, in use: one line, no traceback
+        log.error("%s", error)
         return 1
     return 0
 

@@ -66,6 +66,7 @@ class JobFigures:
     edits: int
     edit_bound: float | None
     poll_gap: float | None = None  # mean virtual seconds between the task's polls
+    delivered: bool = False  # the user received a file (whether or not its lag could be timed)
 
 
 @dataclass
@@ -79,7 +80,16 @@ class PhaseFigures:
 
     @property
     def delivered(self) -> list[JobFigures]:
-        return [j for j in self.jobs if j.delivery_lag is not None]
+        """Jobs whose user received a file, read off Discord alone, as ``wait_delivered`` does.
+
+        Not "jobs with a delivery lag": the lag also needs the poll that saw the task finish,
+        and a job must not drop out of the count when its lag cannot be timed."""
+        return [j for j in self.jobs if j.delivered]
+
+    @property
+    def untimed(self) -> int:
+        """Delivered jobs whose lag could not be timed (no poll at or after completion)."""
+        return sum(1 for j in self.delivered if j.delivery_lag is None)
 
     def summary(self) -> dict[str, Any]:
         done = self.delivered
@@ -104,6 +114,7 @@ class PhaseFigures:
             "delivery_lag_virtual_p50_s": _round(percentile(virtual, 50)),
             "edits_per_job": _round(statistics.fmean(edits) if edits else math.nan),
             "jobs_over_edit_bound": over,
+            "delivered_untimed": self.untimed,
             "discord_429s": self.discord_429s,
             "discord_requests_per_job": _round(self.discord_requests / n),
             "cpu_s_per_job": _round(self.cpu_seconds / n, 4),
@@ -182,6 +193,7 @@ def phase_figures(
                 delivery_lag_virtual=virtual,
                 edits=edits.get(uid, 0),
                 edit_bound=bound,
+                delivered=uid in delivered,
             )
         )
     return figures

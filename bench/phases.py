@@ -22,8 +22,10 @@ from bench.metrics import PhaseFigures, ack_latencies, owner_of, phase_figures
 from bench.workload import LONGEST, JobSpec, burst_jobs, load_jobs
 from bench.world import World, WorldConfig, world
 from tests.fakes.discord_interactions import FakeInteraction
+from tests.fakes.discord_rest import RecordedRequest
 
 MIB = 1024 * 1024
+SILENCE_FLOOR = 30.0  # real seconds without a Discord request before a job is taken for dead
 
 
 @dataclass(frozen=True)
@@ -136,22 +138,27 @@ async def wait_delivered(
     """Until every user in ``uids`` got a video (an accepted request with a file). Gives up
     early on users whose job evidently died: every task has finished at the API (virtual time
     ``tasks_done_by``) and nothing was sent to Discord for them for ``quiet`` virtual seconds,
-    and at least 5 real seconds (the real-time work of a busy bot is not compressed)."""
+    and at least ``SILENCE_FLOOR`` real seconds: the real-time work of a busy bot (100
+    downloads at once on a loaded machine) is not compressed, and at a high clock factor 5 s
+    of it was taken for death (jobs still downloading reported as never delivered)."""
     start, seen, index = time.monotonic(), set(), 0
     last: dict[int, float] = {}
+    unanswered: list[RecordedRequest] = []  # recorded on arrival, not yet answered: look again
     while time.monotonic() - start < timeout:
         requests = w.discord.requests
-        for rec in requests[index:]:
+        fresh, index = requests[index:], len(requests)
+        looked, unanswered = [*unanswered, *fresh], []
+        for rec in looked:
             owner = owner_of(w, rec)
-            if owner not in uids:
-                continue
-            last[owner] = rec.at
-            if rec.files and rec.ok:
+            if owner in uids:
+                last[owner] = max(last.get(owner, 0.0), rec.at)
+            if not rec.status:
+                unanswered.append(rec)  # its outcome (and maybe its owner) is known later
+            elif owner in uids and rec.files and rec.ok:
                 seen.add(owner)
-        index = len(requests)
         if seen >= uids:
             return True
-        silence = max(quiet / w.clock.factor, 5.0)
+        silence = max(quiet / w.clock.factor, SILENCE_FLOOR)
         if w.clock.now() > tasks_done_by + quiet and all(
             time.monotonic() - last.get(uid, 0.0) > silence for uid in uids - seen
         ):

@@ -60,6 +60,7 @@ def bot_result(
     out["burst_429s"] = spike["discord_429s"]
     out["discord_429s"] = main["discord_429s"] + spike["discord_429s"]
     out["burst_delivered"] = spike["delivered"]
+    out["burst_delivered_untimed"] = spike["delivered_untimed"]
     out["burst_cpu_s_per_job"] = spike["cpu_s_per_job"]
     out["burst_delivery_lag_p50_s"] = spike["delivery_lag_p50_s"]
     out["burst_polls_per_task"] = spike["polls_per_task"]

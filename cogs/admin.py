@@ -1,4 +1,5 @@
-"""/hh-admin: limits, grants, bans, channels, server defaults, running jobs, usage report.
+"""/hh-admin: limits, grants, bans, channels, blocked words, server defaults, running jobs,
+usage report.
 
 Visible by default to members with Manage Server; the configured admin role may use it too
 (server admins can show it to that role in Server Settings → Integrations).
@@ -24,20 +25,13 @@ if TYPE_CHECKING:
     from bot import HHBot
 
 Interaction = discord.Interaction["HHBot"]
-PERIOD_CHOICES = [
-    app_commands.Choice(name="day", value="day"),
-    app_commands.Choice(name="month", value="month"),
-]
+PERIOD_CHOICES = [app_commands.Choice(name=n, value=v) for v, n in s.ADMIN_PERIODS.items()]
 DESCRIPTION_BUDGET = 3900  # an embed description holds 4096 characters; room for "…and N more"
-SCOPE_CHOICES = [
-    app_commands.Choice(name=label, value=value)
-    for label, value in (
-        ("each member (default)", "user"),
-        ("the whole server", "guild"),
-        ("members with a role", "role"),
-        ("one member", "member"),
-    )
+SCOPE_CHOICES = [app_commands.Choice(name=n, value=v) for v, n in s.ADMIN_SCOPES.items()]
+BLOCKLIST_CHOICES = [
+    app_commands.Choice(name=n, value=v) for v, n in s.ADMIN_BLOCKLIST_ACTIONS.items()
 ]
+LIST_BUDGET = 1800  # a message holds 2000 characters; room for the heading and "…and N more"
 
 
 async def _admin_check(interaction: Interaction) -> bool:
@@ -102,10 +96,9 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             raise BadInput(s.ADMIN_BAD_PERIOD)
         value = parse_amount(amount)
         await self.bot.services.policy.set_limit(interaction.guild_id, target, period, value)
-        shown = "default" if value is None else s.money(None if value < 0 else value)
-        await self._say(
-            interaction, s.ADMIN_LIMIT_SET.format(target=target, period=period, amount=shown)
-        )
+        shown = s.ADMIN_AMOUNT_DEFAULT if value is None else s.money(None if value < 0 else value)
+        said = s.ADMIN_LIMIT_SET.format(target=target, period=s.ADMIN_PERIODS[period], amount=shown)
+        await self._say(interaction, said)
 
     @app_commands.command(name="grant", description=s.ADMIN_GRANT_DESC)
     async def grant(self, interaction: Interaction, member: discord.Member, amount: str) -> None:
@@ -148,6 +141,31 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
         )
         listed = ", ".join(f"<#{c}>" for c in channels) if channels else s.ADMIN_ALL_CHANNELS
         await self._say(interaction, s.ADMIN_CHANNELS.format(channels=listed))
+
+    @app_commands.command(name="blocklist", description=s.ADMIN_BLOCKLIST_DESC)
+    @app_commands.describe(
+        action=s.ADMIN_BLOCKLIST_ACTION_DESC, phrase=s.ADMIN_BLOCKLIST_PHRASE_DESC
+    )
+    @app_commands.choices(action=BLOCKLIST_CHOICES)
+    async def blocklist(
+        self, interaction: Interaction, action: str, phrase: str | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        policy = self.bot.services.policy
+        if action == "list":
+            entries = (await policy.blocklist(interaction.guild_id)).texts
+            await self._say(interaction, _listing(entries), **_QUIET)
+            return
+        if not phrase:
+            raise BadInput(s.ADMIN_BLOCKLIST_NEED_PHRASE)
+        if action == "add":
+            listed = await policy.block(interaction.guild_id, phrase)
+            template = s.ADMIN_BLOCKLIST_ADDED
+        else:
+            listed = await policy.unblock(interaction.guild_id, phrase)
+            template = s.ADMIN_BLOCKLIST_REMOVED
+        text = template.format(phrase=_shown(phrase.strip()), count=len(listed.texts))
+        await self._say(interaction, text, **_QUIET)
 
     @app_commands.command(name="defaults", description=s.ADMIN_DEFAULTS_DESC)
     @app_commands.choices(
@@ -242,14 +260,41 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             )
             for r in rows[:25]
         ]  # fmt: skip
+        shown_period = s.ADMIN_PERIODS.get(period, period)
         embed = discord.Embed(
             title=s.ADMIN_USAGE_TITLE.format(
-                period=period, total=s.money(total), billed=s.money(billed)
+                period=shown_period, total=s.money(total), billed=s.money(billed)
             ),
             description="\n".join(lines),
         )
         embed.set_footer(text=s.ADMIN_USAGE_NOTE)
         await self._say(interaction, None, embed=embed)
+
+
+_QUIET: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+
+
+def _shown(entry: str) -> str:
+    """An entry as inline code, so markdown in it shows as typed."""
+    return "`" + entry.replace("`", "ˋ") + "`"
+
+
+def _listing(entries: tuple[str, ...]) -> str:
+    """The server's entries in one message, cut to fit with a count of the rest."""
+    if not entries:
+        return s.ADMIN_BLOCKLIST_EMPTY
+    shown: list[str] = []
+    used = 0
+    for entry in entries:
+        item = _shown(entry)
+        if used + len(item) + 2 > LIST_BUDGET:
+            break
+        shown.append(item)
+        used += len(item) + 2
+    listed = ", ".join(shown)
+    if len(shown) < len(entries):
+        listed += " " + s.ADMIN_BLOCKLIST_MORE.format(count=len(entries) - len(shown))
+    return s.ADMIN_BLOCKLIST_LIST.format(count=len(entries), entries=listed)
 
 
 async def setup(bot: HHBot) -> None:

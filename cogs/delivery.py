@@ -82,11 +82,16 @@ class DiscordDelivery:
     async def show_progress(self, job: Job, view: ProgressView) -> None:
         if job.reply.message_id is None or job.id in self._frozen:
             return  # no reply that takes edits: nothing to show progress on, no error either
-        if not self._pacer.try_take(job.reply.channel_id):
+        slot = self._pacer.try_slot(job.reply.channel_id)
+        if slot is None:
             raise DeliveryError("the channel's message budget is spent; skipping this edit")
-        embed = job_embed(job, view)
-        buttons = job_view(job.id, cancel=view.state is JobState.QUEUED)
-        if not await self._edit_reply(job, paced=True, content=None, embed=embed, view=buttons):
+        async with slot:
+            embed = job_embed(job, view)
+            buttons = job_view(job.id, cancel=view.state is JobState.QUEUED)
+            edited = await self._edit_reply(
+                job, paced=True, content=None, embed=embed, view=buttons
+            )
+        if not edited:
             raise DeliveryError("the progress edit did not go through")
 
     async def deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
@@ -132,16 +137,16 @@ class DiscordDelivery:
         (413), False to post instead."""
         reply = job.reply
         assert reply.message_id is not None
-        await self._pacer.take(reply.channel_id)
         try:
-            message = await self._webhook(job).edit_message(
-                reply.message_id,
-                content=notice.text(attempt.shown if attempt else "link"),
-                embed=notice.embed,
-                attachments=[attempt.file] if attempt else [],
-                view=notice.view,
-                allowed_mentions=mention(job),
-            )
+            async with await self._pacer.slot(reply.channel_id):
+                message = await self._webhook(job).edit_message(
+                    reply.message_id,
+                    content=notice.text(attempt.shown if attempt else "link"),
+                    embed=notice.embed,
+                    attachments=[attempt.file] if attempt else [],
+                    view=notice.view,
+                    allowed_mentions=mention(job),
+                )
             return ResultMessage(message.id, reply.channel_id)
         except discord.HTTPException as error:
             self._note_token(job, error)
@@ -165,11 +170,11 @@ class DiscordDelivery:
             await self._edit_reply(job, content=None, embed=embed, view=None)
             return
         if self._token_valid(job) and job.reply.message_id is not None:
-            await self._pacer.take(job.reply.channel_id)
             try:
-                await self._webhook(job).edit_message(
-                    job.reply.message_id, content=None, embed=embed, view=None, attachments=[]
-                )
+                async with await self._pacer.slot(job.reply.channel_id):
+                    await self._webhook(job).edit_message(
+                        job.reply.message_id, content=None, embed=embed, view=None, attachments=[]
+                    )
                 return
             except discord.HTTPException as exc:
                 self._note_token(job, exc)
@@ -356,15 +361,15 @@ class DiscordDelivery:
         reference: discord.MessageReference | None,
         job: Job,
     ) -> discord.Message:
-        await self._pacer.take(target.id)
-        return await target.send(
-            notice.text(attached.shown if attached else "link"),
-            embed=notice.embed,
-            file=attached.file if attached else discord.utils.MISSING,
-            view=notice.view or discord.utils.MISSING,
-            allowed_mentions=mention(job),
-            reference=reference,
-        )
+        async with await self._pacer.slot(target.id):
+            return await target.send(
+                notice.text(attached.shown if attached else "link"),
+                embed=notice.embed,
+                file=attached.file if attached else discord.utils.MISSING,
+                view=notice.view or discord.utils.MISSING,
+                allowed_mentions=mention(job),
+                reference=reference,
+            )
 
     # -- the reply ---------------------------------------------------------------------------
 
@@ -392,12 +397,11 @@ class DiscordDelivery:
     ) -> bool:
         """Edit the progress reply by token while it lives (unless ``token`` is False), else as
         the bot's own message. Best effort: returns whether the edit went through. ``paced``
-        says a slot of the channel's budget was already taken for it."""
+        says the caller holds a slot of the channel's budget for it."""
         reply = job.reply
         if reply.message_id is None or job.id in self._frozen:
             return False
-        if not paced:
-            await self._pacer.take(reply.channel_id)
+        slot = None if paced else await self._pacer.slot(reply.channel_id)
         try:
             if token and self._token_valid(job):
                 try:
@@ -420,3 +424,6 @@ class DiscordDelivery:
         except TRANSPORT as error:  # dropped, lost or stalled: the next edit says it again
             log.info("job %s: reply edit unanswered (%s)", job.id, type(error).__name__)
             return False
+        finally:
+            if slot is not None:
+                slot.end()

@@ -146,7 +146,7 @@ class VideoCog(commands.Cog):
         if interaction.guild_id is None:
             raise NotAllowed("dm")
         attachments = [
-            (f"image {i} ({a.filename})", attachment_meta(a))
+            (s.MESSAGE_IMAGE_LABEL.format(number=i, filename=a.filename), attachment_meta(a))
             for i, a in enumerate(message.attachments, start=1)
             if (a.content_type or "").startswith("image/")
             or a.filename.lower().endswith(IMAGE_SUFFIXES)
@@ -210,13 +210,13 @@ class VideoCog(commands.Cog):
     async def _post_reply(self, interaction: Interaction, job: Job) -> int | None:
         """Post the public progress reply; its id, or None when it can't be known. A post whose
         answer was lost may have landed: the channel is read for it."""
-        await self.bot.delivery.pacer.take(job.reply.channel_id)
         try:
-            message = await interaction.followup.send(
-                embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
-                view=job_view(job.id, cancel=True) or discord.utils.MISSING,
-                wait=True,
-            )
+            async with await self.bot.delivery.pacer.slot(job.reply.channel_id):
+                message = await interaction.followup.send(
+                    embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
+                    view=job_view(job.id, cancel=True) or discord.utils.MISSING,
+                    wait=True,
+                )
             return message.id
         except discord.HTTPException as error:
             log.warning("job %s: progress reply not posted (code %s)", job.id, error.code)

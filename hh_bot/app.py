@@ -27,7 +27,8 @@ from hh_bot.media.archive import Archive, LocalArchive
 from hh_bot.media.ffmpeg import FFmpeg
 from hh_bot.media.fit import Fitter
 from hh_bot.references.checker import ReferenceChecker
-from hh_bot.store.sqlite import Store
+from hh_bot.store.factory import open_store
+from hh_bot.store.interface import Store
 
 
 @dataclass
@@ -137,10 +138,10 @@ async def build_services(
     tmp_dir: Path | None = None,
 ) -> Services:
     clock = clock or SystemClock()
+    store = await open_store(settings.database_url)  # first: nothing else to close if it fails
     session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
     rules = LinkRules.for_base(settings.apiyi_base_url)
     downloads = download_session(rules)
-    store = await Store.open(settings.sqlite_path)
     policy = Policy(store, settings.limits, settings.defaults)
     planner = PollPlanner(
         first_delay=settings.poll_first_delay,

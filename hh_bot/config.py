@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from hh_bot.api.result_link import base_url_problem
+from hh_bot.store.url import BadDatabaseUrl, DatabaseUrl, parse_database_url
 
 RESOLUTIONS = ("720P", "1080P")
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
@@ -124,10 +125,18 @@ class Settings:
 
     @property
     def sqlite_path(self) -> str:
-        prefix = "sqlite:///"
-        if not self.database_url.startswith(prefix):
-            raise ConfigError(f"DATABASE_URL: only {prefix}<path> is supported")
-        return self.database_url[len(prefix) :]
+        """The SQLite file of a ``sqlite:///`` DATABASE_URL (``ConfigError`` for another)."""
+        where = _database(self.database_url)
+        if where.backend != "sqlite":
+            raise ConfigError("DATABASE_URL: not a SQLite database (sqlite:///<path>)")
+        return where.target
+
+
+def _database(url: str) -> DatabaseUrl:
+    try:
+        return parse_database_url(url)
+    except BadDatabaseUrl as error:
+        raise ConfigError(f"DATABASE_URL: {error}") from None
 
 
 class _Reader:
@@ -274,7 +283,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "an https URL (http only for 127.0.0.1 or localhost: the API key travels there)",
         ),
         model=r.get("HAPPYHORSE_MODEL", str, base.model, "a model id"),
-        database_url=r.get("DATABASE_URL", str, base.database_url, "sqlite:///<path>"),
+        database_url=r.get(
+            "DATABASE_URL", str, base.database_url, "sqlite:///<path> or postgresql://…"
+        ),
         defaults=defaults,
         limits=limits,
         price_720p_milli=r.get(
@@ -321,7 +332,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=r.get("LOG_LEVEL", _log_level, base.log_level, "DEBUG/INFO/WARNING/ERROR"),
         media=_media_settings(r),
     )
-    settings.sqlite_path  # noqa: B018 - validates DATABASE_URL early
+    _database(settings.database_url)  # validates DATABASE_URL early
     return settings
 
 

@@ -1,10 +1,15 @@
 """The typed errors of the core: one base class, one subclass per way a job can go wrong.
 
-The Discord layer maps each class to one user-facing message; nothing here is shown to users
-verbatim except ``BadInput.reason`` texts, which never contain secrets.
+The Discord layer maps each class to one user-facing message through the catalogue
+(:mod:`hh_bot.i18n`): errors carry codes and parameters (``BadInput.reason``, a
+:class:`~hh_bot.i18n.Reason`), and their ``str()`` is an English sentence for logs only.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hh_bot.i18n import Param, Reason, render
 
 
 class HHError(Exception):
@@ -12,21 +17,32 @@ class HHError(Exception):
 
 
 class BadInput(HHError):
-    """The user's input is wrong; found before any money is spent."""
+    """The user's input is wrong; found before any money is spent. ``reason`` is a code (the
+    ``input.*`` catalogue key without its prefix), ``params`` fill its template."""
 
-    def __init__(self, reason: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        field: str | None = None,
+        params: Mapping[str, Param] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.field = field
+        self.params: Mapping[str, Param] = dict(params or {})
 
 
 class BadReference(BadInput):
-    """One reference image is unusable. ``image`` names it (e.g. "image 2" or a URL)."""
+    """One reference image is unusable. ``image`` names it (e.g. "image2" or "link 1"),
+    ``problem`` says why (a ``reference.*`` reason, possibly wrapping a cause); ``reason`` is
+    the problem's code. ``str()`` is the English sentence, for logs."""
 
-    def __init__(self, image: str, reason: str) -> None:
-        super().__init__(f"{image}: {reason}", field=image)
+    def __init__(self, image: str, reason: Reason) -> None:
+        super().__init__(reason.code, field=image)
         self.image = image
-        self.detail = reason
+        self.problem = reason
+        self.args = (f"{image}: {render(reason)}",)
 
 
 class ApiError(HHError):
@@ -103,7 +119,12 @@ class DownloadError(HHError):
 
 class UnsafeLink(DownloadError):
     """The API handed out a result link the bot must not fetch (not https, a private or
-    metadata address, a redirect): the job fails, and the link is never shown to anyone."""
+    metadata address, a redirect): the job fails, and the link is never shown to anyone.
+    ``problem`` is the ``download.*`` reason when the public-address rules refused it."""
+
+    def __init__(self, reason: Reason | str, *, status: int | None = None) -> None:
+        super().__init__(render(reason) if isinstance(reason, Reason) else reason, status=status)
+        self.problem = reason if isinstance(reason, Reason) else None
 
 
 class QuotaExceeded(HHError):

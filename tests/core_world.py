@@ -18,7 +18,9 @@ from hh_bot.config import Limits, Secret, Settings
 from hh_bot.jobs.model import Job, JobParams, ReplyTarget, new_job_id
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.runner import Runner, RunnerConfig
-from hh_bot.store.sqlite import Store
+from hh_bot.store.factory import open_store
+from hh_bot.store.interface import Store
+from hh_bot.store.sqlite import SqliteStore
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 from tests.fakes.recording_delivery import RecordingDelivery
 
@@ -106,6 +108,7 @@ async def core_world(
     config: RunnerConfig | None = None,
     limits: Limits | None = None,
     factor: float = FACTOR,
+    store_url: str | None = None,
     **fake_options: Any,
 ) -> AsyncIterator[CoreWorld]:
     clock = ScaledClock(factor)
@@ -120,7 +123,7 @@ async def core_world(
         limits=limits
         or Limits(user_daily=None, user_monthly=None, guild_daily=None, max_queued_per_user=20),
     )
-    store = await Store.open(tmp / "hh.sqlite3")
+    store = await open_store(store_url) if store_url else await SqliteStore.open(tmp / "hh.sqlite3")
     session = aiohttp.ClientSession()
     api = HappyHorseClient(session, base_url=fake.base_url, api_key=API_KEY, clock=clock)
     policy = Policy(store, settings.limits, settings.defaults)

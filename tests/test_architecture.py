@@ -30,6 +30,39 @@ def test_core_imports_nothing_from_discord() -> None:
     assert offenders == []
 
 
+def _imports(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+def test_the_backends_stay_inside_the_store_package() -> None:
+    """Outside ``hh_bot/store/`` the core knows the store by its protocol and its factory only:
+    no backend module, no database driver."""
+    allowed = {
+        "hh_bot.store.interface",
+        "hh_bot.store.factory",
+        "hh_bot.store.url",
+        "hh_bot.store.errors",
+    }
+    drivers = {"asyncpg", "aiosqlite", "sqlite3"}
+    offenders = []
+    for path in [*sorted((ROOT / "hh_bot").rglob("*.py")), *sorted((ROOT / "cogs").rglob("*.py"))]:
+        if (ROOT / "hh_bot" / "store") in path.parents:
+            continue
+        offenders += [
+            f"{path.relative_to(ROOT)}: {name}"
+            for name in _imports(path)
+            if name.split(".")[0] in drivers
+            or (name.startswith("hh_bot.store.") and name not in allowed)
+        ]
+    assert offenders == []
+
+
 def test_readme_starts_with_make_run_and_make_test() -> None:
     block = re.search(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert block is not None
@@ -119,9 +152,9 @@ def test_docstrings_name_modules_that_exist() -> None:
 async def test_the_jobs_table_has_the_columns_of_the_row_mapping(tmp_path: Path) -> None:
     """The column order lives in ``rows.JOB_FIELDS`` only; the migrated table must agree."""
     from hh_bot.store.rows import INSERT_JOB, JOB_FIELDS, UPDATE_JOB
-    from hh_bot.store.sqlite import Store
+    from hh_bot.store.sqlite import SqliteStore
 
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await SqliteStore.open(tmp_path / "db.sqlite3")
     try:
         async with store._db.execute("PRAGMA table_info(jobs)") as cur:
             columns = [row[1] for row in await cur.fetchall()]

@@ -64,7 +64,10 @@ def test_nothing_set_names_a_required_key() -> None:
         ("DEV_GUILD_ID", "abc"),
         ("DEV_GUILD_ID", "-3"),
         ("ADMIN_ROLE_ID", "12.5"),
-        ("DATABASE_URL", "postgres://user:pw@db/hh"),
+        ("DATABASE_URL", "mysql://user:pw@db/hh"),
+        ("DATABASE_URL", "sqlite:///"),
+        ("DATABASE_URL", "postgresql://user:pw@db:port/hh"),
+        ("DATABASE_URL", "data/hh.sqlite3"),
         ("USER_DAILY_LIMIT_USD", "-1"),
         ("USER_DAILY_LIMIT_USD", "lots"),
         ("USER_DAILY_LIMIT_USD", "inf"),
@@ -78,6 +81,19 @@ def test_nothing_set_names_a_required_key() -> None:
 def test_malformed_value_names_the_key(key: str, value: str) -> None:
     message = config_error(env(**{key: value}))
     assert key in message
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://hh:pw@db:5432/hh", "postgres://db/hh?sslmode=require", "sqlite:///x.db"]
+)
+def test_database_urls_of_both_backends_are_accepted(url: str) -> None:
+    assert load_settings(env(DATABASE_URL=url)).database_url == url
+
+
+def test_database_url_error_does_not_echo_the_password() -> None:
+    message = config_error(env(DATABASE_URL="mysql://hh:hunter2@db/hh"))
+    assert "hunter2" not in message
+    assert "postgresql://" in message  # says what is expected
 
 
 def test_malformed_value_is_not_echoed() -> None:

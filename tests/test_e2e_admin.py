@@ -346,3 +346,56 @@ async def test_running_fits_in_one_message_however_many_jobs_wait(tmp_path: Path
         lines = listing["description"].splitlines()
         assert len(listing["description"]) <= 4096
         assert lines[-1] == s.ADMIN_RUNNING_MORE.format(count=30 - (len(lines) - 1))
+
+
+async def test_blocked_words_are_refused_before_anything_is_spent(tmp_path: Path) -> None:
+    """Latin whole words (any case, width or spacing) and Chinese substrings; the refusal is
+    private, does not quote the rule, and costs nothing: no create, no job, no ledger row."""
+    async with world(tmp_path) as w:
+        said = await admin(w, "blocklist", {"action": "add", "phrase": "forbidden fruit"})
+        assert said.content == s.ADMIN_BLOCKLIST_ADDED.format(phrase="`forbidden fruit`", count=1)
+        await admin(w, "blocklist", {"action": "add", "phrase": "禁止词"})
+        for prompt in (
+            "character1 eats a FORBIDDEN   Fruit",
+            "ｆｏｒｂｉｄｄｅｎ fruit tree",
+            "这是禁止词吗",
+        ):
+            text = await video_answer(w, prompt)
+            assert text == s.NOT_ALLOWED["blocked"], prompt
+            assert "forbidden" not in text.lower() and "禁止词" not in text
+        assert w.creates() == 0
+        assert await w.services.store.jobs_in_states(list(JobState)) == []
+        assert await w.services.store.ledger() == []
+        assert accepted(await video_answer(w, "character1 bakes forbidden fruitcake"))
+        said = await admin(w, "blocklist", {"action": "list"})
+        assert said.content == s.ADMIN_BLOCKLIST_LIST.format(
+            count=2, entries="`forbidden fruit`, `禁止词`"
+        )
+        said = await admin(w, "blocklist", {"action": "remove", "phrase": "Forbidden Fruit"})
+        assert said.content == s.ADMIN_BLOCKLIST_REMOVED.format(phrase="`Forbidden Fruit`", count=1)
+        assert accepted(await video_answer(w, "character1 eats a forbidden fruit"))
+        await all_final(w)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"action": "add", "phrase": "***"}, s.BAD_INPUT["blocklist_only_wildcards"]),
+        ({"action": "add", "phrase": "x" * 101}, s.BAD_INPUT["blocklist_too_long"]),
+        ({"action": "add", "phrase": "a*b*c*d*e*f"}, s.BAD_INPUT["blocklist_too_many_wildcards"]),
+        ({"action": "add", "phrase": "   "}, s.BAD_INPUT["blocklist_whitespace_only"]),
+        ({"action": "add"}, s.ADMIN_BLOCKLIST_NEED_PHRASE),
+        ({"action": "remove", "phrase": "never added"}, s.BAD_INPUT["blocklist_not_found"]),
+        ({"action": "list"}, s.ADMIN_BLOCKLIST_EMPTY),
+    ],
+)
+async def test_bad_blocklist_entries_get_a_clear_answer(
+    tmp_path: Path, options: dict[str, Any], expected: str
+) -> None:
+    async with world(tmp_path) as w:
+        said = await admin(w, "blocklist", options)
+        assert said.content == expected.format(limit=100 if "long" in expected else 4)
+        assert (
+            await w.services.policy.blocklist(GUILD_ID)
+            == type(await w.services.policy.blocklist(GUILD_ID))()
+        )

@@ -58,9 +58,20 @@ def description(message: StoredMessage) -> str:
     return str(message.embeds[0].get("description", "")) if message.embeds else ""
 
 
+# A job that holds the only slot until the test finishes it: a fixed duration (200 virtual
+# seconds was 1 s of real time) can run out on a busy machine before the clicks come in.
+HOLD = 864000.0
+
+
+def finish_now(w: BotWorld, prompt: str) -> None:
+    """The API finishes the task for ``prompt`` now: its next poll says completed."""
+    task = next(t for t in w.hh.tasks.values() if t.body["input"]["prompt"] == prompt)
+    task.script = replace(task.script, duration=w.clock.now() - task.created_at)
+
+
 async def test_cancel_while_queued_releases_and_never_submits(tmp_path: Path) -> None:
-    async with bot_world(tmp_path, limits=ONE_SLOT) as w:
-        w.hh.scripts.append(TaskScript(duration=200))  # the first job holds the only slot
+    async with bot_world(tmp_path, limits=ONE_SLOT, poll_deadline=HOLD) as w:
+        w.hh.scripts.append(TaskScript(duration=HOLD))  # the first job holds the only slot
         first = await reply(w, await w.video("first job"))
         await stored(w, job_id_in(first), JobState.RUNNING)
         second = await reply(w, await w.video("second job"))
@@ -81,6 +92,7 @@ async def test_cancel_while_queued_releases_and_never_submits(tmp_path: Path) ->
         assert not second.custom_ids(), "a canceled job keeps no buttons"
         assert s.CANCELED in description(second)
 
+        finish_now(w, "first job")
         await stored(w, job_id_in(first), JobState.DONE)
         prompts = [r.json["input"]["prompt"] for r in w.hh.creates()]
         assert prompts == ["first job"], "a canceled job was submitted"
@@ -103,8 +115,8 @@ async def test_a_submitting_job_shows_it_and_offers_no_cancel(tmp_path: Path) ->
 
 
 async def test_admin_may_cancel_and_a_double_click_cancels_once(tmp_path: Path) -> None:
-    async with bot_world(tmp_path, limits=ONE_SLOT) as w:
-        w.hh.scripts.append(TaskScript(duration=200))
+    async with bot_world(tmp_path, limits=ONE_SLOT, poll_deadline=HOLD) as w:
+        w.hh.scripts.append(TaskScript(duration=HOLD))
         first = await reply(w, await w.video("first job"))
         await stored(w, job_id_in(first), JobState.RUNNING)
         second = await reply(w, await w.video("alice's queued job"))
@@ -148,13 +160,16 @@ async def test_delete_removes_the_result_owner_or_admin_only(tmp_path: Path) -> 
 
 @pytest.mark.slow
 async def test_buttons_work_after_a_restart(tmp_path: Path) -> None:
-    async with crash_world(tmp_path, GLOBAL_ACTIVE_TASKS="1") as w:
-        w.hh.scripts.append(TaskScript(duration=300))
+    # The long job holds the only slot until the test ends its task, however long the restart
+    # takes (it used to run 300 virtual seconds, 1.5 s of real time: on a busy machine it could
+    # end before the click, the queued job then started, and Cancel found it being submitted).
+    async with crash_world(tmp_path, GLOBAL_ACTIVE_TASKS="1", POLL_DEADLINE="864000") as w:
+        w.hh.scripts.extend([TaskScript(), TaskScript(duration=864000)])
         await w.start()
         await w.video("finished job")
         done = await w.wait_final("finished job")
         await w.video("long job")
-        await w.wait_job("long job", lambda j: j.state == "running")
+        long = await w.wait_job("long job", lambda j: j.state == "running")
         await w.video("queued job")
         queued = await w.wait_job("queued job", lambda j: j.message_id is not None)
         await w.stop()
@@ -173,6 +188,8 @@ async def test_buttons_work_after_a_restart(tmp_path: Path) -> None:
         assert ok.content == s.CANCELED_OK.format(job_id=queued.id)
         job = await w.wait_final("queued job")
         assert job.state == "canceled" and w.ledger(job.id) == ["reserve", "release"]
+        assert long.task_id is not None
+        w.hh.expire(long.task_id)  # the slot frees now: the canceled job must not take it
         await w.wait_final("long job")
         assert w.creates_for("queued job") == 0
 

@@ -173,9 +173,10 @@ async def test_login_sync_and_gateway_once(fake: FakeDiscord, bot: DemoBot) -> N
 
 
 async def test_startup_to_ready_is_fast(fake: FakeDiscord) -> None:
-    started = time.monotonic()
+    """Ready comes from the fake's events, not from discord.py giving up on a wait (5 s per
+    guild for member chunks): a guild whose chunks timed out is left unchunked. Checked by
+    that event rather than by a wall-clock bound, which a busy machine breaks."""
     async with running_bot(fake, DemoBot(members=True), wait_ready=True) as bot:
-        assert time.monotonic() - started < 1.0
         guild = bot.get_guild(GUILD_ID)
         assert guild is not None and guild.chunked  # member_count == members sent
         assert guild.filesize_limit == 10 * 1024 * 1024

@@ -8,6 +8,7 @@ import socket
 import pytest
 from yarl import URL
 
+from hh_bot.i18n import Reason, render
 from hh_bot.references.netpolicy import (
     PolicyViolation,
     address_problem,
@@ -119,7 +120,7 @@ def test_parse_ip_literal_refuses_broken_numbers(host: str) -> None:
 )
 def test_address_problem(address: str, keyword: str) -> None:
     problem = address_problem(ipaddress.ip_address(address))
-    assert problem is not None and keyword in problem.lower(), problem
+    assert problem is not None and keyword in render(problem).lower(), problem
 
 
 @pytest.mark.parametrize(
@@ -151,7 +152,7 @@ def test_public_addresses_pass(address: str) -> None:
 )
 def test_host_problem(host: str, keyword: str) -> None:
     problem = host_problem(host)
-    assert problem is not None and keyword in problem, problem
+    assert problem is not None and keyword in render(problem), problem
 
 
 @pytest.mark.parametrize(
@@ -176,8 +177,8 @@ def test_host_ok(host: str) -> None:
 )
 def test_link_problem(text: str, keyword: str) -> None:
     parsed = parse_link(text)
-    problem = parsed if isinstance(parsed, str) else link_problem(parsed)
-    assert problem is not None and keyword in problem, problem
+    problem = parsed if isinstance(parsed, Reason) else link_problem(parsed)
+    assert problem is not None and keyword in render(problem), problem
 
 
 def test_short_url_hides_query_userinfo_and_long_paths() -> None:
@@ -213,7 +214,8 @@ async def test_resolve_public() -> None:
     for host, reason in cases.items():
         with pytest.raises(PolicyViolation) as info:
             await resolve_public(resolver, host)
-        assert info.value.reason == reason
+        assert render(info.value.reason) == reason
+        assert str(info.value) == reason  # the English sentence for logs
         assert isinstance(info.value, OSError)
 
 

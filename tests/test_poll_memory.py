@@ -13,7 +13,7 @@ import pytest
 from hh_bot.app import build_services
 from hh_bot.jobs.poll_memory import SCOPE, PollMemory
 from hh_bot.jobs.polling import HISTORY, PRIOR_SIGMA, PollPlanner, prior_duration
-from hh_bot.store.sqlite import Store
+from hh_bot.store.sqlite import SqliteStore
 from tests.bot_world import bot_world
 from tests.fakes.happyhorse import TaskScript
 
@@ -21,7 +21,7 @@ LEARNED = [61.0, 58.5, 63.0, 60.0, 59.5, 62.0]
 
 
 async def test_a_new_planner_on_the_same_store_has_the_belief(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "hh.sqlite3")
+    store = await SqliteStore.open(tmp_path / "hh.sqlite3")
     try:
         first = PollPlanner(memory=PollMemory(store))
         for seconds in LEARNED:
@@ -32,7 +32,7 @@ async def test_a_new_planner_on_the_same_store_has_the_belief(tmp_path: Path) ->
     finally:
         await store.close()
 
-    store = await Store.open(tmp_path / "hh.sqlite3")  # a restart: a new process, same file
+    store = await SqliteStore.open(tmp_path / "hh.sqlite3")  # a restart: a new process, same file
     try:
         second = PollPlanner(memory=PollMemory(store))
         assert second.belief("720P", 5) == (prior_duration("720P", 5), PRIOR_SIGMA)
@@ -160,7 +160,7 @@ async def test_services_start_with_the_stored_belief(tmp_path: Path) -> None:
 
     hh = FakeHappyHorse()
     hh.base_url = "http://127.0.0.1:9"
-    store = await Store.open(tmp_path / "hh.sqlite3")
+    store = await SqliteStore.open(tmp_path / "hh.sqlite3")
     await store.set_setting(SCOPE, "720P/5", LEARNED)
     await store.close()
     services = await build_services(settings_for(tmp_path, hh), tmp_dir=tmp_path / "videos")

@@ -1,13 +1,12 @@
-"""Quota rules on a real SQLite file: cost, period boundaries, overrides, grants, caps, races."""
+"""Quota rules on both store backends (a SQLite file, the suite's PostgreSQL): cost, period
+boundaries, overrides, grants, caps, races within a process and across two."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,10 @@ from hh_bot.access.quota import Quota, cost_of
 from hh_bot.config import Limits, Secret, Settings
 from hh_bot.errors import QuotaExceeded
 from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
-from hh_bot.store.sqlite import Store
+from hh_bot.store.factory import open_store
+from hh_bot.store.interface import Store
+from hh_bot.store.postgres import PostgresStore
+from tests.pg_server import PgServer
 
 S = JobState
 GUILD, OTHER_GUILD = 100, 200
@@ -100,13 +102,6 @@ class World:
             job = job.advance(S.SUBMITTING, now).advance(S.RUNNING, now, task_id="t")
             job = job.advance(S.DELIVERING, now)
         await self.store.save(job.advance(state, now))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "hh.sqlite3")
-    yield store
-    await store.close()
 
 
 def world(store: Store, start: float, **limits: Any) -> World:
@@ -380,9 +375,9 @@ async def test_burst_races_for_the_jobs_cap(store: Store) -> None:
     assert {e.reason for e in errors} == {"too_many_jobs"}
 
 
-async def test_race_across_two_connections(store: Store, tmp_path: Path) -> None:
+async def test_race_across_two_connections(store: Store, store_url: str) -> None:
     """Two store connections (as two processes would have) still admit only one."""
-    second = await Store.open(tmp_path / "hh.sqlite3")
+    second = await open_store(store_url)
     try:
         a = world(store, ts(2024, 6, 1, 12), guild_daily=JOB_720_5S)
         b = world(second, ts(2024, 6, 1, 12), guild_daily=JOB_720_5S)
@@ -394,6 +389,49 @@ async def test_race_across_two_connections(store: Store, tmp_path: Path) -> None
         assert [e.reason for e in results if isinstance(e, QuotaExceeded)] == ["guild_day"]
     finally:
         await second.close()
+
+
+async def test_two_processes_admitting_50_each_never_overshoot(
+    store: Store, store_url: str
+) -> None:
+    """Two independent stores on one database (two processes: separate connections, no shared
+    lock in memory) admit 50 requests each, all at once, against one server's limit of 30
+    jobs: exactly 30 are admitted, and the ledger holds exactly their reservations."""
+    second = await open_store(store_url)
+    limit = 30 * JOB_720_5S
+    try:
+        worlds = [world(s, ts(2024, 6, 1, 12), guild_daily=limit) for s in (store, second)]
+        jobs = [(w, make_job(w.clock, user_id=1000 + i)) for i in range(50) for w in worlds]
+        results = await asyncio.gather(
+            *(w.quota.admit(job) for w, job in jobs), return_exceptions=True
+        )
+        refused = [r for r in results if isinstance(r, QuotaExceeded)]
+        assert [r for r in results if r is not None and r not in refused] == []
+        assert len(results) - len(refused) == 30
+        assert {r.reason for r in refused} == {"guild_day"}
+        reserves = [e for e in await second.ledger() if e.kind == "reserve"]
+        assert len(reserves) == 30
+        assert sum(e.amount for e in reserves) == limit
+        for w in worlds:
+            [day, _] = (await w.quota.summary(GUILD, ALICE)).guild or ()
+            assert day.spent == limit
+    finally:
+        await second.close()
+
+
+@pytest.mark.postgres
+async def test_concurrent_summaries_never_exhaust_the_pool(pg_server: PgServer) -> None:
+    """A summary reads grants inside its transaction: on a pool of two connections, eight at
+    once (each waiting for the admission lock on one) must still all finish."""
+    store = await PostgresStore.open(await pg_server.emptied_url(), max_connections=2)
+    try:
+        w = world(store, ts(2024, 6, 1, 12), user_daily=10 * JOB_720_5S)
+        await w.admit()
+        summaries = asyncio.gather(*(w.quota.summary(GUILD, ALICE) for _ in range(8)))
+        for summary in await asyncio.wait_for(summaries, 30):
+            assert summary.user[0].spent == JOB_720_5S
+    finally:
+        await store.close()
 
 
 # -- summary ---------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ from typing import cast
 import aiohttp
 import pytest
 
+from cogs.ui.strings import error_message
 from hh_bot.errors import BadInput, BadReference
+from hh_bot.i18n import render
 from hh_bot.references.checker import AttachmentMeta, Reference, ReferenceChecker, parse_url_list
 from hh_bot.references.resolvers import StaticResolver
 from tests.fakes.images import (
@@ -243,13 +245,17 @@ async def test_bad_reference(case: Bad, checker: ReferenceChecker, server: Image
             await checker.check_all(attachments, [_fill(u, server) for u in urls])
     err = info.value
     assert type(err) is case.exc
+    shown = error_message(err)  # what the user reads, rendered through the catalogue
+    detail = shown
     if case.label is not None:
         assert isinstance(err, BadReference)
         assert err.image == case.label
-        assert err.reason.startswith(f"{case.label}: ")
-    assert case.keyword in err.reason.lower(), err.reason
+        detail = render(err.problem)
+        assert shown == f"Problem with {case.label}: {detail}"
+        assert str(err) == f"{case.label}: {detail}"
+    assert case.keyword in detail.lower(), detail
     for secret in ("hunter2", "S3CRET", "hm=abc"):
-        assert secret not in err.reason
+        assert secret not in shown and secret not in str(err)
     if case.requests is not None:
         assert len(server.requests) == case.requests, server.requests
         if case.requests == 0:
@@ -381,7 +387,7 @@ async def test_links_probe_concurrently_first_bad_in_order_wins(
     with pytest.raises(BadReference) as info:
         await checker.check_all([], [server.url("/slow-missing.png"), server.url("/html")])
     assert info.value.image == "link 1"
-    assert "404" in info.value.reason
+    assert "404" in render(info.value.problem)
     assert overlapped == [True]
 
 
@@ -401,9 +407,9 @@ async def test_dns_rebinding_refused_at_connect_time(server: ImageServer) -> Non
     finally:
         await checker.close()
     assert resolver.calls == 2
-    assert info.value.reason == (
-        "link 1: rebind.example.com resolves to an address that points to the bot's own "
-        "machine (loopback)"
+    assert error_message(info.value) == (
+        "Problem with link 1: rebind.example.com resolves to an address that points to the "
+        "bot's own machine (loopback)"
     )
     assert server.connections == 0
 

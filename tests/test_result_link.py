@@ -20,6 +20,7 @@ from hh_bot.api.result_link import LinkResolver, LinkRules, base_url_problem, is
 from hh_bot.clock import ScaledClock
 from hh_bot.config import ConfigError, load_settings
 from hh_bot.errors import DownloadError, UnsafeLink
+from hh_bot.i18n import render
 from hh_bot.references.resolvers import StaticResolver
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 
@@ -210,3 +211,33 @@ def test_local_means_loopback_only() -> None:
     assert not LinkRules.for_base("https://api.apiyi.com").local
     assert not LinkRules.for_base("https://10.0.0.1").local
     assert not is_loopback_host("localhost.example.com")
+
+
+@pytest.mark.parametrize(
+    ("url", "codes", "english"),
+    [
+        (
+            "https://169.254.169.254/v.mp4",
+            ("download.link_refused", "reference.host.address", "reference.address.metadata"),
+            "the video link was refused: the address is a cloud metadata address",
+        ),
+        (
+            "https://ten.example/v.mp4",
+            ("download.host_resolves_to", "reference.address.private"),
+            "the video host ten.example resolves to an address that points to a private network",
+        ),
+        (
+            "https://gone.example/v.mp4",
+            ("download.host_not_found",),
+            "the video host gone.example could not be found",
+        ),
+    ],
+)
+async def test_refusals_are_reasons_with_an_english_log_text(
+    url: str, codes: tuple[str, ...], english: str
+) -> None:
+    rules = LinkRules(local=False, resolver=StaticResolver({"ten.example": ["10.1.2.3"]}))
+    with pytest.raises(UnsafeLink) as info:
+        await rules.check(yarl.URL(url))
+    assert info.value.problem is not None and info.value.problem.codes() == codes
+    assert str(info.value) == render(info.value.problem) == english

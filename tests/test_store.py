@@ -1,4 +1,5 @@
-"""The SQLite store on real files: migrations, jobs, settlement exactly once, reports, settings."""
+"""The store on both backends (SQLite files and the suite's PostgreSQL, see ``conftest.py``):
+migrations, jobs, settlement exactly once, reports, settings; SQLite's own pragmas and locks."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
-from hh_bot.store.migrations import MIGRATIONS
-from hh_bot.store.sqlite import Store
+from hh_bot.store.factory import open_store
+from hh_bot.store.interface import Store
+from hh_bot.store.migrate import migrations
+from hh_bot.store.sqlite import SqliteStore
+
+MIGRATIONS = migrations("sqlite")
 
 S = JobState
 T0 = 1_700_000_000.0
@@ -59,20 +65,31 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(db_path)
+async def sqlite_store(db_path: Path) -> AsyncIterator[SqliteStore]:
+    store = await SqliteStore.open(db_path)
     yield store
     await store.close()
 
 
+async def test_migrations_applied_once_on_both(store_url: str) -> None:
+    store = await open_store(store_url)
+    assert await store.schema_version() == len(MIGRATIONS)
+    await insert(store, make_job("keep"))
+    await store.close()
+    reopened = await open_store(store_url)  # must not re-run CREATE TABLE (it would fail)
+    assert await reopened.schema_version() == len(MIGRATIONS)
+    assert await reopened.get_job("keep") == make_job("keep")
+    await reopened.close()
+
+
 async def test_migrations_applied_once(db_path: Path) -> None:
-    store = await Store.open(db_path)
+    store = await SqliteStore.open(db_path)
     assert await store.schema_version() == len(MIGRATIONS)
     await insert(store, make_job("keep"))
     await store.set_setting("guild:1", "k", {"a": 1})
     await store.close()
 
-    reopened = await Store.open(db_path)  # must not re-run CREATE TABLE (it would fail)
+    reopened = await SqliteStore.open(db_path)
     assert await reopened.schema_version() == len(MIGRATIONS)
     assert await reopened.get_job("keep") == make_job("keep")
     assert await reopened.get_setting("guild:1", "k") == {"a": 1}
@@ -83,7 +100,7 @@ async def test_migrations_applied_once(db_path: Path) -> None:
     assert versions == [(v,) for v in range(1, len(MIGRATIONS) + 1)]
 
 
-async def test_wal_mode(store: Store, db_path: Path) -> None:
+async def test_wal_mode(sqlite_store: SqliteStore, db_path: Path) -> None:
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -91,7 +108,7 @@ async def test_wal_mode(store: Store, db_path: Path) -> None:
 async def test_busy_timeout_bounds_the_wait_for_another_writer(db_path: Path) -> None:
     """A write waits for another connection's write lock as long as the busy_timeout given to
     ``Store.open`` (or set later), then fails with "database is locked"."""
-    store = await Store.open(db_path, busy_timeout=0.05)
+    store = await SqliteStore.open(db_path, busy_timeout=0.05)
     other = sqlite3.connect(db_path, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")
@@ -194,9 +211,9 @@ async def test_ledger_records_who_and_when(store: Store) -> None:
 async def test_ledger_refuses_a_second_entry_of_a_kind(store: Store) -> None:
     job = make_job("u1")
     await insert(store, job)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, asyncpg.UniqueViolationError)):
         async with store.transaction() as tx:
-            await tx.db.execute(
+            await tx.conn.execute(  # type: ignore[attr-defined]
                 "INSERT INTO ledger (job_id, user_id, guild_id, kind, amount, at, prompt)"
                 " VALUES ('u1', 1, 100, 'reserve', 1, 0, '')"
             )
@@ -309,3 +326,50 @@ async def test_user_jobs_and_states(store: Store) -> None:
     assert [j.id for j in recent] == ["j3", "j2", "j1"]
     in_101 = await store.jobs_in_states([S.QUEUED], guild_id=101)
     assert [j.id for j in in_101] == ["j1", "j3"]
+
+
+async def test_notices_are_kept_until_sent(store: Store) -> None:
+    job = make_job("n1")
+    await insert(store, job, make_job("n2"))
+    failed = finish(job, S.FAILED).with_changes(T0 + 300, error_kind="TaskFailed")
+    await store.save(failed, notice={"kind": "TaskFailed", "code": "x"})
+    await store.save(failed, notice={"kind": "TaskFailed", "code": "y"})  # replaces, not twice
+    assert await store.pending_notices() == [(failed, {"kind": "TaskFailed", "code": "y"})]
+    await store.notice_sent("n1")
+    assert await store.pending_notices() == []
+    assert [e.kind for e in await store.ledger("n1")] == ["reserve", "release"]
+
+
+async def test_two_processes_saving_one_final_job_settle_it_once(
+    store: Store, store_url: str
+) -> None:
+    """Two store connections (two processes) save the same delivered job at the same moment,
+    again and again: one commit in the ledger, and neither save fails."""
+    second = await open_store(store_url)
+    try:
+        jobs = [make_job(f"s{i}") for i in range(10)]
+        await insert(store, *jobs)
+        done = [finish(job, S.DONE) for job in jobs]
+        await asyncio.gather(*(s.save(job) for job in done for s in (store, second)))
+        for job in jobs:
+            assert [e.kind for e in await second.ledger(job.id)] == ["reserve", "commit"]
+            assert await store.charge_of(job.id) == "committed"
+    finally:
+        await second.close()
+
+
+async def test_a_snapshot_reads_while_another_process_writes(store: Store, store_url: str) -> None:
+    """A read-only snapshot (``/quota``) neither waits for another process's write transaction
+    nor sees what it has not committed."""
+    await insert(store, make_job("w1"))
+    second = await open_store(store_url)
+    try:
+        async with second.transaction() as tx:  # holds the write (admission) lock
+            await tx.insert_job(make_job("w2"))
+            async with store.snapshot() as snap:
+                queued = snap.count_jobs(1, [S.QUEUED.value])
+                assert await asyncio.wait_for(queued, 10) == 1
+        async with store.snapshot() as snap:
+            assert await snap.count_jobs(1, [S.QUEUED.value]) == 2
+    finally:
+        await second.close()

@@ -1,4 +1,7 @@
-"""Every user-facing string of the bot, in one place, and the error → message map."""
+"""The Discord layer's view of the catalogue (:mod:`hh_bot.i18n`): every user-facing string as
+a module attribute, the error → message map, and the rendering helpers (money, relative times,
+sizes). The words themselves live in ``hh_bot/i18n/en.py``; attributes are English templates
+until the layer renders per reader (issue #10)."""
 
 from __future__ import annotations
 
@@ -20,169 +23,168 @@ from hh_bot.errors import (
     UnknownOutcome,
     UpstreamError,
 )
+from hh_bot.i18n import Reason, render, template
 from hh_bot.jobs.model import JobState
 
+
+def _t(key: str) -> str:
+    """The English template of ``key`` (placeholders left for ``str.format``)."""
+    return template(key)
+
+
 # -- command and option descriptions (≤ 100 characters each) ---------------------------------
-VIDEO_DESC = "Make a short video from a prompt and 1–9 reference images"
-PROMPT_DESC = "What happens in the video; refer to images as character1, character2, …"
-IMAGE_DESC = "A reference image (JPEG, PNG or WEBP, short side ≥ 400 px, ≤ 10 MB)"
-URLS_DESC = "Links to reference images (https), separated by spaces or new lines"
-RESOLUTION_DESC = "Video resolution"
-DURATION_DESC = "Length in seconds (2–15)"
-RATIO_DESC = "Aspect ratio"
-SEED_DESC = "Random seed for repeatable results (0–2147483647)"
-WATERMARK_DESC = "Add the provider's watermark"
-PROMPT_EXTEND_DESC = "Let the model enrich your prompt"
-MAKE_VIDEO_MENU = "Make video"
-MODAL_TITLE = "Make a video from this message"
-MODAL_PROMPT = "Prompt"
-MODAL_PROMPT_HINT = "character1 walks through a sunset garden"
-MODAL_RESOLUTION = "Resolution (720P or 1080P)"
-MODAL_DURATION = "Duration in seconds (2–15)"
-MODAL_RATIO = "Aspect ratio (16:9, 9:16, 1:1, 4:3, 3:4)"
-MODAL_SEED = "Seed (optional)"
-QUOTA_DESC = "Your video allowance: used, left, and when it resets"
-JOBS_DESC = "Your recent video jobs"
-ADMIN_DESC = "Manage the video bot on this server"
+VIDEO_DESC = _t("video.desc")
+PROMPT_DESC = _t("video.prompt_desc")
+IMAGE_DESC = _t("video.image_desc")
+URLS_DESC = _t("video.urls_desc")
+RESOLUTION_DESC = _t("video.resolution_desc")
+DURATION_DESC = _t("video.duration_desc")
+RATIO_DESC = _t("video.ratio_desc")
+SEED_DESC = _t("video.seed_desc")
+WATERMARK_DESC = _t("video.watermark_desc")
+PROMPT_EXTEND_DESC = _t("video.prompt_extend_desc")
+MAKE_VIDEO_MENU = _t("video.menu")
+MODAL_TITLE = _t("video.modal_title")
+MODAL_PROMPT = _t("video.modal_prompt")
+MODAL_PROMPT_HINT = _t("video.modal_prompt_hint")
+MODAL_RESOLUTION = _t("video.modal_resolution")
+MODAL_DURATION = _t("video.modal_duration")
+MODAL_RATIO = _t("video.modal_ratio")
+MODAL_SEED = _t("video.modal_seed")
+QUOTA_DESC = _t("quota.desc")
+JOBS_DESC = _t("jobs.desc")
+ADMIN_DESC = _t("admin.desc")
 
 # -- progress --------------------------------------------------------------------------------
 STATE_LABEL = {
-    JobState.QUEUED: "⏳ Queued",
-    JobState.SUBMITTING: "📨 Submitting",
-    JobState.RUNNING: "🎬 Generating",
-    JobState.DOWNLOADING: "📥 Fetching the video",
-    JobState.DELIVERING: "📤 Uploading",
-    JobState.DONE: "✅ Done",
-    JobState.FAILED: "❌ Failed",
-    JobState.CANCELED: "🚫 Canceled",
-    JobState.EXPIRED: "⌛ Timed out",
+    JobState.QUEUED: _t("state.queued"),
+    JobState.SUBMITTING: _t("state.submitting"),
+    JobState.RUNNING: _t("state.running"),
+    JobState.DOWNLOADING: _t("state.downloading"),
+    JobState.DELIVERING: _t("state.delivering"),
+    JobState.DONE: _t("state.done"),
+    JobState.FAILED: _t("state.failed"),
+    JobState.CANCELED: _t("state.canceled"),
+    JobState.EXPIRED: _t("state.expired"),
 }
-STARTED_PRIVATE = "Job `{job_id}` accepted ({cost} reserved). Follow it in the reply below."
-PROGRESS_TITLE = "Video job {job_id}"
-QUEUE_POSITION = "Position in queue: **{position}**"
-ETA = "Expected {relative}"
-STARTED = "Started {relative}"
-FIELD_PROMPT = "Prompt"
-FIELD_SETTINGS = "Settings"
-FIELD_REFERENCES = "References"
-MORE_REFERENCES = "+{count} more"
-FIELD_COST = "Cost"
-SETTINGS_LINE = "{resolution} · {duration}s · {ratio} · seed {seed} · watermark {watermark}"
-FOOTER = "job {job_id}"
+STARTED_PRIVATE = _t("video.started_private")
+PROGRESS_TITLE = _t("progress.title")
+QUEUE_POSITION = _t("progress.queue_position")
+ETA = _t("progress.eta")
+STARTED = _t("progress.started")
+FIELD_PROMPT = _t("progress.field_prompt")
+FIELD_SETTINGS = _t("progress.field_settings")
+FIELD_REFERENCES = _t("progress.field_references")
+MORE_REFERENCES = _t("progress.more_references")
+FIELD_COST = _t("progress.field_cost")
+SETTINGS_LINE = _t("progress.settings_line")
+FOOTER = _t("progress.footer")
 
 # -- results ---------------------------------------------------------------------------------
-READY = "<@{user_id}> your video is ready."
-READY_LINK = (
-    "<@{user_id}> your video is ready, but at {size} it is too large to upload here. "
-    "Download it: {url} (the link expires {expires})."
-)
-READY_LINK_UNKNOWN_SIZE = "<@{user_id}> your video is ready: {url} (the link expires {expires})."
-READY_FITTED = (
-    "<@{user_id}> your video is ready. At {size} the original is too large to upload here, "
-    "so this is a smaller copy; the original: {url} (the link expires {expires})."
-)
-FAILED_FOR = "<@{user_id}> your video job {job_id} did not finish: {reason}"
-NOTHING_CHARGED = "Nothing was charged."
+READY = _t("result.ready")
+READY_LINK = _t("result.ready_link")
+READY_LINK_UNKNOWN_SIZE = _t("result.ready_link_unknown_size")
+READY_FITTED = _t("result.ready_fitted")
+FAILED_FOR = _t("result.failed_for")
+NOTHING_CHARGED = _t("result.nothing_charged")
+MESSAGE_IMAGE_LABEL = _t("reference.label.message_image")
 
 # -- buttons ---------------------------------------------------------------------------------
-CANCEL = "Cancel"
-DELETE = "Delete"
-NOT_YOURS = "Only the person who started this job, or a server admin, can do that."
-NOT_THIS_SERVER = "That job belongs to another server; it can only be managed there."
-BUTTON_FAILED = "Something went wrong on my side; please try again in a moment."
-DISCORD_UNREACHABLE = "Discord didn't answer me in time. Nothing was charged; please try again."
-CANCELED_OK = "Canceled job {job_id}; nothing was charged."
-CANNOT_CANCEL = (
-    "Job {job_id} has already been sent to the video service, which cannot stop it. "
-    "It will finish on its own."
-)
-DELETED_OK = "Deleted."
-JOB_GONE = "That job no longer exists."
+CANCEL = _t("button.cancel")
+DELETE = _t("button.delete")
+NOT_YOURS = _t("button.not_yours")
+NOT_THIS_SERVER = _t("button.not_this_server")
+BUTTON_FAILED = _t("button.failed")
+DISCORD_UNREACHABLE = _t("button.discord_unreachable")
+CANCELED_OK = _t("button.canceled_ok")
+CANNOT_CANCEL = _t("button.cannot_cancel")
+DELETED_OK = _t("button.deleted_ok")
+JOB_GONE = _t("button.job_gone")
 
 # -- errors ----------------------------------------------------------------------------------
 BAD_INPUT = {
-    "empty_prompt": "Please write a prompt: it can't be empty.",
-    "long_prompt": "The prompt is too long: at most 5000 characters.",
-    "long_prompt_cjk": "The prompt is too long: Chinese, Japanese and Korean characters count "
-    "double, so at most 2500 of them (or 5000 characters of other text, counted together).",
-    "bad_resolution": "Resolution must be 720P or 1080P.",
-    "bad_duration": "Duration must be a whole number of seconds from 2 to 15.",
-    "bad_ratio": "Aspect ratio must be one of 16:9, 9:16, 1:1, 4:3, 3:4.",
-    "bad_seed": "Seed must be a whole number from 0 to 2147483647.",
-    "no_images": "Add at least one reference image (attach it or paste an https link).",
-    "no_message_images": "That message has no images I can use as references.",
-    "too_many_images": "Too many reference images: at most 9 in total, attachments and links "
-    "together.",
+    "empty_prompt": _t("input.empty_prompt"),
+    "long_prompt": _t("input.long_prompt"),
+    "long_prompt_cjk": _t("input.long_prompt_cjk"),
+    "bad_resolution": _t("input.bad_resolution"),
+    "bad_duration": _t("input.bad_duration"),
+    "bad_ratio": _t("input.bad_ratio"),
+    "bad_seed": _t("input.bad_seed"),
+    "no_images": _t("input.no_images"),
+    "no_message_images": _t("input.no_message_images"),
+    "too_many_images": _t("input.too_many_images"),
+    "no_references": _t("input.no_references"),
+    "too_many_references": _t("input.too_many_references"),
+    "blocklist_empty": _t("input.blocklist_empty"),
+    "blocklist_whitespace_only": _t("input.blocklist_whitespace_only"),
+    "blocklist_only_wildcards": _t("input.blocklist_only_wildcards"),
+    "blocklist_only_punctuation": _t("input.blocklist_only_punctuation"),
+    "blocklist_too_long": _t("input.blocklist_too_long"),
+    "blocklist_too_many_wildcards": _t("input.blocklist_too_many_wildcards"),
+    "blocklist_control_character": _t("input.blocklist_control_character"),
+    "blocklist_too_many_rules": _t("input.blocklist_too_many_rules"),
+    "blocklist_duplicate": _t("input.blocklist_duplicate"),
+    "blocklist_not_found": _t("input.blocklist_not_found"),
 }
 NOT_ALLOWED = {
-    "dm": "Videos can only be made in a server, not in direct messages.",
-    "banned": "You are not allowed to make videos on this server.",
-    "channel": "Videos can't be made in this channel. Ask an admin where the bot is allowed.",
+    "dm": _t("access.dm"),
+    "banned": _t("access.banned"),
+    "channel": _t("access.channel"),
+    "blocked": _t("access.blocked"),
 }
 QUOTA = {
     "banned": NOT_ALLOWED["banned"],
-    "too_many_jobs": "You already have as many jobs running and queued as allowed. "
-    "Wait for one to finish.",
-    "cooldown": "Please wait a moment between videos: you can start the next one {resets}.",
-    "user_day": "You have used your daily video allowance. It resets {resets}.",
-    "user_month": "You have used your monthly video allowance. It resets {resets}.",
-    "guild_day": "This server has used its daily video allowance. It resets {resets}.",
-    "guild_month": "This server has used its monthly video allowance. It resets {resets}.",
+    "too_many_jobs": _t("quota.too_many_jobs"),
+    "cooldown": _t("quota.cooldown"),
+    "user_day": _t("quota.user_day"),
+    "user_month": _t("quota.user_month"),
+    "guild_day": _t("quota.guild_day"),
+    "guild_month": _t("quota.guild_month"),
 }
-REJECTED = "The video service rejected the request: {detail}. Nothing was charged."
-MODERATION = (
-    "The video service's content filter blocked the prompt or an image. "
-    "Try different wording or images. Nothing was charged."
-)
-AUTH = "The bot's video service key is not working. An admin needs to fix it. Nothing was charged."
-BALANCE = "The shared video account has run out of credit. Tell an admin. Nothing was charged."
-THROTTLED = (
-    "The video service is busy right now. Please try again in a minute. Nothing was charged."
-)
-UPSTREAM = (
-    "The video service is having trouble right now. Please try again later. Nothing was charged."
-)
-UNKNOWN = (
-    "The connection to the video service broke while submitting, so I can't tell whether the "
-    "video was started. To avoid paying twice I won't resubmit it. Nothing was charged to you."
-)
+REJECTED = _t("error.rejected")
+MODERATION = _t("error.moderation")
+AUTH = _t("error.auth")
+BALANCE = _t("error.balance")
+THROTTLED = _t("error.throttled")
+UPSTREAM = _t("error.upstream")
+UNKNOWN = _t("error.unknown_outcome")
 TASK_FAILED = {
     "DataInspectionFailed": MODERATION,
-    "InvalidImageUrl": "The video service could not read one of the reference images. "
-    "Nothing was charged.",
-    "InvalidParameter": "The video service rejected the request: {detail}. Nothing was charged.",
+    "InvalidImageUrl": _t("error.invalid_image_url"),
+    "InvalidParameter": REJECTED,
 }
-TASK_FAILED_OTHER = "The video service failed to make this video ({detail}). Nothing was charged."
-EXPIRED = "The video took too long and was given up on. Nothing was charged."
-TASK_UNKNOWN = (
-    "The video service no longer knows this job (its record expired or was lost). "
-    "Nothing was charged; please start it again."
-)
-DOWNLOAD = (
-    "The video was made but could not be fetched from the video service. Nothing was charged."
-)
-CANCELED = "This job was canceled before it started. Nothing was charged."
-INTERNAL = "Something went wrong on my side. Nothing was charged; please try again."
+TASK_FAILED_OTHER = _t("error.task_failed")
+EXPIRED = _t("error.expired")
+TASK_UNKNOWN = _t("error.task_unknown")
+DOWNLOAD = _t("error.download")
+CANCELED = _t("error.canceled")
+INTERNAL = _t("error.internal")
 
-ADMIN_ONLY = "Only server admins can use this."
+ADMIN_ONLY = _t("access.admin_only")
 
 
 def relative(ts: float) -> str:
     return f"<t:{int(ts)}:R>"
 
 
+def reason_text(reason: Reason) -> str:
+    """A core ``Reason`` (a refused reference, …) as the sentence a user reads."""
+    return render(reason)
+
+
 def error_message(error: BaseException) -> str:
     """The one message a user sees for ``error``."""
     match error:
         case BadReference():
-            return f"Problem with {error.image}: {error.detail}"
+            return render(Reason("reference.problem", {"image": error.image}, error.problem))
         case BadInput():
-            return BAD_INPUT.get(error.reason, error.reason)
+            shown = BAD_INPUT.get(error.reason, error.reason)
+            return shown.format_map(error.params) if error.params else shown
         case NotAllowed():
             return NOT_ALLOWED.get(error.reason, INTERNAL)
         case QuotaExceeded():
             text = QUOTA.get(error.reason, INTERNAL)
-            resets = relative(error.resets_at) if error.resets_at else "soon"
+            resets = relative(error.resets_at) if error.resets_at else _t("quota.resets_soon")
             return text.format(resets=resets)
         case ModerationBlocked():
             return MODERATION
@@ -199,8 +201,8 @@ def error_message(error: BaseException) -> str:
         case UpstreamError():
             return UPSTREAM
         case TaskFailed():
-            template = TASK_FAILED.get(error.code or "", TASK_FAILED_OTHER)
-            return template.format(detail=_short(error.message))
+            failed = TASK_FAILED.get(error.code or "", TASK_FAILED_OTHER)
+            return failed.format(detail=_short(error.message))
         case TaskExpired():
             return EXPIRED if error.code == "deadline" else TASK_UNKNOWN
         case DownloadError():
@@ -222,72 +224,87 @@ def human_size(size: int) -> str:
 
 
 def money(milli: int | None) -> str:
-    return "unlimited" if milli is None else f"${milli / 1000:.2f}"
+    return _t("quota.unlimited") if milli is None else f"${milli / 1000:.2f}"
 
 
 # -- /quota and /jobs ------------------------------------------------------------------------
-QUOTA_TITLE = "Your video allowance"
-QUOTA_TODAY = "Today (UTC)"
-QUOTA_MONTH = "This month (UTC)"
-QUOTA_SERVER_TODAY = "Whole server today"
-QUOTA_SERVER_MONTH = "Whole server this month"
-QUOTA_JOBS = "Your jobs"
-QUOTA_JOBS_LINE = "{running} running · {queued} queued"
-QUOTA_PRICES = "Prices: 720P {p720}/s · 1080P {p1080}/s of video"
-USAGE_LINE = "Used {spent} of {limit} · left {left} · resets {resets}"
-JOBS_TITLE = "Your recent video jobs"
-JOB_LINE = "`{job_id}` {state} · {when} · {prompt}{link}"
-NO_JOBS = "You have no video jobs yet. Start one with /video."
-OPEN = "open"
+QUOTA_TITLE = _t("quota.title")
+QUOTA_TODAY = _t("quota.today")
+QUOTA_MONTH = _t("quota.month")
+QUOTA_SERVER_TODAY = _t("quota.server_today")
+QUOTA_SERVER_MONTH = _t("quota.server_month")
+QUOTA_JOBS = _t("quota.jobs")
+QUOTA_JOBS_LINE = _t("quota.jobs_line")
+QUOTA_PRICES = _t("quota.prices")
+USAGE_LINE = _t("quota.usage_line")
+JOBS_TITLE = _t("jobs.title")
+JOB_LINE = _t("jobs.line")
+NO_JOBS = _t("jobs.none")
+OPEN = _t("jobs.open")
 
 # -- /hh-admin -------------------------------------------------------------------------------
-ADMIN_LIMIT_DESC = "Set a spending limit for the server, every member, a role or one member"
-ADMIN_SCOPE_DESC = "Who the limit applies to"
-ADMIN_PERIOD_DESC = "Per day or per month (UTC)"
-ADMIN_AMOUNT_DESC = "Dollars like 2.50, 'none' for unlimited, 'default' to remove the override"
-ADMIN_ROLE_OPT_DESC = "The role (when the scope is a role)"
-ADMIN_MEMBER_OPT_DESC = "The member (when the scope is one member)"
-ADMIN_GRANT_DESC = "Give a member extra allowance for today and this month"
-ADMIN_BAN_DESC = "Stop a member from making videos"
-ADMIN_UNBAN_DESC = "Let a member make videos again"
-ADMIN_CHANNEL_DESC = "Allow or disallow video commands in a channel (none listed = everywhere)"
-ADMIN_DEFAULTS_DESC = "Set this server's default video settings"
-ADMIN_ROLE_DESC = "Set the role that may use /hh-admin (leave empty to clear)"
-ADMIN_RUNNING_DESC = "List unfinished video jobs on this server"
-ADMIN_USAGE_DESC = "Usage and cost per member for a period"
-ADMIN_BAD_AMOUNT = "Give an amount in dollars like 2.50, or 'none' for unlimited."
-ADMIN_NEED_ROLE = "Pick the role this limit is for."
-ADMIN_NEED_MEMBER = "Pick the member this limit is for."
-ADMIN_BAD_SCOPE = "Unknown scope."
-ADMIN_BAD_PERIOD = "The period must be day or month."
-ADMIN_BAD_DEFAULT = "That value isn't valid for {name}."
-ADMIN_LIMIT_SET = "Limit for {target} per {period} is now {amount}."
-ADMIN_GRANTED = "Granted {member} an extra {amount} for today and this month."
-ADMIN_BANNED = "{member} can no longer make videos here."
-ADMIN_UNBANNED = "{member} can make videos again."
-ADMIN_CHANNELS = "Video commands are allowed in: {channels}."
-ADMIN_ALL_CHANNELS = "every channel"
-ADMIN_DEFAULTS = (
-    "Server defaults: {resolution} · {duration}s · {ratio} · watermark {watermark} · "
-    "prompt extend {prompt_extend}."
-)
-ADMIN_ROLE_SET = "Bot admin role: {role}."
-ADMIN_NO_ROLE = "none (Manage Server only)"
-ADMIN_NOTHING_RUNNING = "No unfinished jobs on this server."
-ADMIN_RUNNING_TITLE = "Unfinished jobs"
-ADMIN_RUNNING_LINE = "`{job_id}` {user} {state} · {when} · {cost} {link}"
-ADMIN_NO_USAGE = "No jobs in that period."
-ADMIN_USAGE_TITLE = "Usage this {period}: {total} charged · {billed} possibly billed"
-ADMIN_USAGE_LINE = (
-    "{user}: {jobs} jobs · {spent} charged · {billed} possibly billed · {reserved} reserved"
-)
-ADMIN_USAGE_NOTE = (
-    "Charged: delivered videos. Possibly billed: every task the API may have billed the key for,"
-    " including jobs that ended without a video after their task was made."
-)
+ADMIN_LIMIT_DESC = _t("admin.limit_desc")
+ADMIN_SCOPE_DESC = _t("admin.scope_desc")
+ADMIN_PERIOD_DESC = _t("admin.period_desc")
+ADMIN_AMOUNT_DESC = _t("admin.amount_desc")
+ADMIN_ROLE_OPT_DESC = _t("admin.role_opt_desc")
+ADMIN_MEMBER_OPT_DESC = _t("admin.member_opt_desc")
+ADMIN_GRANT_DESC = _t("admin.grant_desc")
+ADMIN_BAN_DESC = _t("admin.ban_desc")
+ADMIN_UNBAN_DESC = _t("admin.unban_desc")
+ADMIN_CHANNEL_DESC = _t("admin.channel_desc")
+ADMIN_DEFAULTS_DESC = _t("admin.defaults_desc")
+ADMIN_ROLE_DESC = _t("admin.role_desc")
+ADMIN_RUNNING_DESC = _t("admin.running_desc")
+ADMIN_USAGE_DESC = _t("admin.usage_desc")
+ADMIN_BAD_AMOUNT = _t("admin.bad_amount")
+ADMIN_NEED_ROLE = _t("admin.need_role")
+ADMIN_NEED_MEMBER = _t("admin.need_member")
+ADMIN_BAD_SCOPE = _t("admin.bad_scope")
+ADMIN_BAD_PERIOD = _t("admin.bad_period")
+ADMIN_BAD_DEFAULT = _t("admin.bad_default")
+ADMIN_LIMIT_SET = _t("admin.limit_set")
+ADMIN_GRANTED = _t("admin.granted")
+ADMIN_BANNED = _t("admin.banned")
+ADMIN_UNBANNED = _t("admin.unbanned")
+ADMIN_CHANNELS = _t("admin.channels")
+ADMIN_ALL_CHANNELS = _t("admin.all_channels")
+ADMIN_BLOCKLIST_DESC = _t("admin.blocklist_desc")
+ADMIN_BLOCKLIST_ACTION_DESC = _t("admin.blocklist_action_desc")
+ADMIN_BLOCKLIST_PHRASE_DESC = _t("admin.blocklist_phrase_desc")
+ADMIN_BLOCKLIST_NEED_PHRASE = _t("admin.blocklist_need_phrase")
+ADMIN_BLOCKLIST_ADDED = _t("admin.blocklist_added")
+ADMIN_BLOCKLIST_REMOVED = _t("admin.blocklist_removed")
+ADMIN_BLOCKLIST_LIST = _t("admin.blocklist_list")
+ADMIN_BLOCKLIST_MORE = _t("admin.blocklist_more")
+ADMIN_BLOCKLIST_EMPTY = _t("admin.blocklist_empty")
+ADMIN_DEFAULTS = _t("admin.defaults")
+ADMIN_ROLE_SET = _t("admin.role_set")
+ADMIN_NO_ROLE = _t("admin.no_role")
+ADMIN_NOTHING_RUNNING = _t("admin.nothing_running")
+ADMIN_RUNNING_TITLE = _t("admin.running_title")
+ADMIN_RUNNING_LINE = _t("admin.running_line")
+ADMIN_NO_USAGE = _t("admin.no_usage")
+ADMIN_USAGE_TITLE = _t("admin.usage_title")
+ADMIN_USAGE_LINE = _t("admin.usage_line")
+ADMIN_USAGE_NOTE = _t("admin.usage_note")
+ADMIN_RUNNING_MORE = _t("admin.running_more")
+
+ADMIN_PERIODS = {"day": _t("admin.period.day"), "month": _t("admin.period.month")}
+ADMIN_BLOCKLIST_ACTIONS = {
+    "add": _t("admin.blocklist_action.add"),
+    "remove": _t("admin.blocklist_action.remove"),
+    "list": _t("admin.blocklist_action.list"),
+}
+ADMIN_SCOPES = {
+    "user": _t("admin.scope.user"),
+    "guild": _t("admin.scope.guild"),
+    "role": _t("admin.scope.role"),
+    "member": _t("admin.scope.member"),
+}
+ADMIN_AMOUNT_DEFAULT = _t("admin.amount_default")
 
 # -- buttons and /hh-admin running: more answers ---------------------------------------------
-ALREADY_CANCELED = "Job {job_id} was already canceled; nothing was charged."
-ALREADY_ENDED = "Job {job_id} has already ended; there is nothing left to cancel."
-CANCEL_NOT_READY = "Job {job_id} is still being set up. Try again in a moment."
-ADMIN_RUNNING_MORE = "…and {count} more."
+ALREADY_CANCELED = _t("button.already_canceled")
+ALREADY_ENDED = _t("button.already_ended")
+CANCEL_NOT_READY = _t("button.cancel_not_ready")

@@ -78,7 +78,8 @@ class RuleRefused(BadInput):
     ``reason`` is ``"blocklist_<code>"``, a key for the Discord layer's ``BAD_INPUT`` table."""
 
     def __init__(self, code: RuleRefusal, *, limit: int | None = None) -> None:
-        super().__init__(f"blocklist_{code.value}", field="blocklist")
+        params = {"limit": limit} if limit is not None else None
+        super().__init__(f"blocklist_{code.value}", field="blocklist", params=params)
         self.code = code
         self.limit = limit
 

@@ -7,12 +7,14 @@ this package) applies it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hh_bot.access.blocklist import BlockList, Matcher
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults, Limits
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 PERIODS = ("day", "month")
 
@@ -108,6 +110,32 @@ class Policy:
         channels = await self.allowed_channels(guild_id)
         return not channels or channel_id in channels or parent_id in channels
 
+    # -- blocked words and phrases -----------------------------------------------------------
+
+    async def blocklist(self, guild_id: int | None) -> BlockList:
+        return BlockList.from_stored(
+            await self._store.get_setting(scope_of(guild_id), "blocklist") or ()
+        )
+
+    async def block(self, guild_id: int, raw: str) -> BlockList:
+        """Add an entry (``RuleRefused`` if invalid, a duplicate or one too many)."""
+        return await self._save_blocklist(guild_id, (await self.blocklist(guild_id)).adding(raw))
+
+    async def unblock(self, guild_id: int, raw: str) -> BlockList:
+        """Remove an entry (``RuleRefused(NOT_FOUND)`` if it is not there)."""
+        return await self._save_blocklist(guild_id, (await self.blocklist(guild_id)).removing(raw))
+
+    async def prompt_blocked(self, guild_id: int | None, prompt: str) -> bool:
+        """Whether ``prompt`` matches one of the server's entries."""
+        texts = (await self.blocklist(guild_id)).texts
+        return bool(texts) and _matcher(texts).check(prompt).matched
+
+    async def _save_blocklist(self, guild_id: int, blocklist: BlockList) -> BlockList:
+        await self._store.set_setting(
+            scope_of(guild_id), "blocklist", list(blocklist.texts) or None
+        )
+        return blocklist
+
     # -- server defaults and admin role ------------------------------------------------------
 
     async def defaults(self, guild_id: int | None) -> Defaults:
@@ -137,3 +165,9 @@ class Policy:
 
     async def set_admin_role(self, guild_id: int, role_id: int | None) -> None:
         await self._store.set_setting(scope_of(guild_id), "admin_role", role_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(texts: tuple[str, ...]) -> Matcher:
+    """One server's matcher, built once per version of its list."""
+    return BlockList.from_stored(texts).matcher()

@@ -16,7 +16,7 @@ from hh_bot.clock import Clock
 from hh_bot.config import Settings
 from hh_bot.errors import QuotaExceeded
 from hh_bot.jobs.model import Job, JobState
-from hh_bot.store.sqlite import UNFINISHED, Store, Tx
+from hh_bot.store.interface import UNFINISHED, Store, Tx
 
 
 def cost_of(settings: Settings, resolution: str, duration: int) -> int:

@@ -21,6 +21,7 @@ import aiohttp
 import yarl
 
 from hh_bot.errors import UnsafeLink
+from hh_bot.i18n import Reason
 from hh_bot.references.netpolicy import (
     PolicyViolation,
     Resolver,
@@ -91,27 +92,26 @@ class LinkRules:
         checked = url.with_scheme("https") if self.local and url.scheme == "http" else url
         problem = link_problem(checked)  # scheme, user-info, local names, private literals
         if problem is not None:
-            raise UnsafeLink(f"the video link was refused: {problem}")
+            raise UnsafeLink(Reason("download.link_refused", cause=problem))
         if parse_ip_literal(normalise_host(host)) is not None:
             return  # a public literal: link_problem checked it
         await self.check_addresses(host)
 
     async def check_addresses(self, host: str) -> list[str]:
         """Every address ``host`` resolves to, all allowed; else ``UnsafeLink``."""
+        shown = {"host": short_host(host)}
         try:
             answers = await self.resolver.resolve(host)
         except OSError:
-            raise UnsafeLink(f"the video host {short_host(host)} could not be found") from None
+            raise UnsafeLink(Reason("download.host_not_found", shown)) from None
         for answer in answers or ["-"]:
             try:
                 address = ipaddress.ip_address(answer)
             except ValueError:
-                raise UnsafeLink(f"the video host {short_host(host)} could not be found") from None
-            if not self.allows_address(address):
-                raise UnsafeLink(
-                    f"the video host {short_host(host)} resolves to an address that"
-                    f" {address_problem(address)}"
-                )
+                raise UnsafeLink(Reason("download.host_not_found", shown)) from None
+            problem = address_problem(address)
+            if problem is not None and not self.allows_address(address):
+                raise UnsafeLink(Reason("download.host_resolves_to", shown, problem))
         return answers
 
 
@@ -125,8 +125,9 @@ class LinkResolver(AiohttpResolver):
     async def _addresses(self, host: str) -> list[str]:
         try:
             return await self._rules.check_addresses(host)
-        except UnsafeLink as exc:  # an OSError, so aiohttp's connector wraps it
-            raise PolicyViolation(str(exc)) from None
+        except UnsafeLink as exc:  # a PolicyViolation is an OSError: the connector wraps it
+            found = Reason("download.host_not_found", {"host": short_host(host)})
+            raise PolicyViolation(exc.problem or found) from None
 
 
 def download_session(rules: LinkRules) -> aiohttp.ClientSession:

@@ -1,7 +1,8 @@
 """Fair order for queued jobs: round-robin across users, so one user's burst can't starve others.
 
-Pure functions over job records; the runner keeps the bookkeeping (when each user was last
-served) and asks these what to start next and where each queued job stands.
+Pure functions over job records; the store keeps the bookkeeping (when each user was last
+served, ``hh_bot/store/dispatch.py``) and asks these what to start next and where each queued
+job stands, for every process sharing it.
 """
 
 from __future__ import annotations

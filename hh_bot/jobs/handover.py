@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -27,7 +28,7 @@ from hh_bot.jobs.model import Job, JobState
 from hh_bot.media.archive import Archive
 from hh_bot.media.errors import MediaError
 from hh_bot.media.fit import Fitter
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Handover:
         retry_waits: tuple[float, ...] = DELIVERY_RETRY_WAITS,
         fitter: Fitter | None = None,
         archive: Archive | None = None,
+        finished_running: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._api = api
@@ -65,6 +67,7 @@ class Handover:
         self._retry_waits = retry_waits
         self._fitter = fitter
         self._archive = archive
+        self._finished_running = finished_running
 
     async def fetch_and_deliver(self, job: Job, status: TaskStatus) -> Job:
         """Download the video, deliver it, and store the job done; raises what ends it."""
@@ -78,6 +81,7 @@ class Handover:
             result_url=status.video_url,
         )
         await self._store.save(job)
+        self._finished_running()  # stored downloading: no longer counts against the global cap
         path = self._tmp_dir / f"{job.id}.mp4"
         async with self._slots:
             job, placed = await self._transfer(job, status.video_url, path, now)

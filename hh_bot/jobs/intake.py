@@ -1,9 +1,9 @@
 """The video service: what the Discord layer calls to turn a checked request into a queued job.
 
-Order matters and is the product's promise: policy (ban, channel), then reference images (the
-only step with I/O before money), then the quota reservation stored together with the job, then
-the hand-over to the runner. A failure before the hand-over raises a typed error and spends
-nothing.
+Order matters and is the product's promise: policy (ban, channel, blocked words), then
+reference images (the only step with I/O before money), then the quota reservation stored
+together with the job, then the hand-over to the runner. A failure before the hand-over raises
+a typed error and spends nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hh_bot.jobs.model import Job, JobParams, ReplyTarget, new_job_id
 from hh_bot.jobs.request_checks import GenParams
 from hh_bot.jobs.runner import Runner
 from hh_bot.references.checker import AttachmentMeta, ReferenceChecker
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,8 @@ class VideoService:
         await self.check_allowed(
             request.user_id, request.guild_id, request.channel_id, request.parent_channel_id
         )
+        if await self._policy.prompt_blocked(request.guild_id, request.prompt):
+            raise NotAllowed("blocked")  # private, and without quoting the server's rule
         references = await self._checker.check_all(request.attachments, request.urls)
         s = request.params
         params = JobParams(

@@ -29,7 +29,7 @@ from hh_bot.errors import (
 )
 from hh_bot.jobs.delivery import Delivery, DeliveryError
 from hh_bot.jobs.model import Job, JobState
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 from collections.abc import Sequence
 from typing import Any, Protocol
+
+from hh_bot.store.errors import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
 SCOPE = "planner"
+_STORE_FAILED: tuple[type[Exception], ...] = (*DATABASE_ERRORS, ValueError)  # ValueError: closed
 
 Kind = tuple[str, int]  # (resolution, duration)
 
@@ -47,7 +49,7 @@ class PollMemory:
     async def load(self) -> dict[Kind, list[float]]:
         try:
             rows = await self._store.settings_in(SCOPE)
-        except (sqlite3.Error, OSError, ValueError) as error:
+        except _STORE_FAILED as error:
             log.warning("learned task durations not loaded (%s); starting from the prior", error)
             return {}
         out: dict[Kind, list[float]] = {}
@@ -63,7 +65,7 @@ class PollMemory:
     async def save(self, kind: Kind, seconds: Sequence[float]) -> None:
         try:
             await self._store.set_setting(SCOPE, key_of(kind), [round(s, 2) for s in seconds])
-        except (sqlite3.Error, OSError, ValueError) as error:  # ValueError: store closed
+        except _STORE_FAILED as error:
             log.warning("learned task durations not saved (%s)", error)
 
 

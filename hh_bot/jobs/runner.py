@@ -1,7 +1,9 @@
 """Drives every job from queue to a final state the user can see, and resumes them after a restart.
 
 One dispatcher starts queued jobs fairly while fewer than the global cap of tasks are active at
-the API; each started job runs in its own task: submit → poll → download → deliver. The store is
+the API; each started job runs in its own task: submit → poll → download → deliver. The cap,
+the fair order and when each user was last served are the store's (``Store.claim_next``), so
+they hold across bot processes sharing one database. The store is
 the source of truth: each step is saved before the next one acts, so a restart knows where every
 job stands (see ``resume``). Delivery is idempotent, which makes a repeated last step harmless.
 A job that ends without a video is stored final together with the notice its owner is owed,
@@ -30,7 +32,6 @@ from hh_bot.errors import (
     UpstreamError,
 )
 from hh_bot.jobs.delivery import Delivery, link_expiry
-from hh_bot.jobs.fairqueue import fair_order, next_to_start
 from hh_bot.jobs.handover import Handover
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.notices import Endings
@@ -38,11 +39,12 @@ from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.progress import ProgressPainter
 from hh_bot.media.archive import Archive
 from hh_bot.media.fit import Fitter
-from hh_bot.store.sqlite import Store
+from hh_bot.store.interface import Store
 
 log = logging.getLogger(__name__)
 
 HANDOVER_WAIT = 2.0  # real seconds a cancel waits for a job admitted a moment ago
+RECHECK = 1.0  # real seconds between looks for a slot another process freed, while jobs wait
 
 
 class VideoApi(Protocol):
@@ -95,6 +97,7 @@ class Runner:
             slots=config.transfer_slots,
             fitter=fitter,
             archive=archive,
+            finished_running=lambda: self._wake.set(),  # a slot under the global cap is free
         )
         self._wake = asyncio.Event()
         self._handed_over = asyncio.Condition()
@@ -103,7 +106,6 @@ class Runner:
         self._active: dict[str, Job] = {}  # jobs whose task counts against the global cap
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._submits: set[asyncio.Future[Job | None]] = set()
-        self._last_served: dict[int, float] = {}
         self._positions: dict[str, int] = {}
         self._painter: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
@@ -203,7 +205,9 @@ class Runner:
 
     async def _dispatch_loop(self) -> None:
         while True:
-            await self._wake.wait()
+            # Another process freeing a slot wakes nobody here: look again now and then.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), RECHECK if self._queued else None)
             self._wake.clear()
             try:
                 await self._dispatch()
@@ -212,21 +216,22 @@ class Runner:
             self.idle.clear() if (self._queued or self._tasks) else self.idle.set()
 
     async def _dispatch(self) -> None:
-        while self._queued and len(self._active) < self._config.global_cap:
-            per_user: dict[int, int] = {}
-            for active in self._active.values():
-                per_user[active.user_id] = per_user.get(active.user_id, 0) + 1
-            job = next_to_start(
-                list(self._queued.values()), self._last_served, per_user, self._config.per_user_cap
-            )
-            if job is None:
-                break
-            del self._queued[job.id]
-            self._last_served[job.user_id] = self._clock.now()
+        while self._queued:
+            async with self._canceling:  # a job is either canceled or claimed, never both
+                job = await self._store.claim_next(
+                    list(self._queued),
+                    global_cap=self._config.global_cap,
+                    per_user_cap=self._config.per_user_cap,
+                    now=self._clock.now(),
+                )
+                if job is None:
+                    break
+                del self._queued[job.id]
             self._active[job.id] = job
             self._spawn(job, self._run(job))
-        order = fair_order(list(self._queued.values()), self._last_served)
-        self._positions = {job.id: i for i, job in enumerate(order, start=1)}
+        # Positions in the whole queue, every process's jobs; none to show when none is ours.
+        order = await self._store.queue_order() if self._queued else []
+        self._positions = {job_id: i for i, job_id in enumerate(order, start=1)}
         if self._painter is None or self._painter.done():
             paint = self._progress.paint_queue(lambda: self._positions, lambda: self._queued)
             self._painter = asyncio.create_task(paint, name="hh-positions")
@@ -267,8 +272,9 @@ class Runner:
         The reply shows "submitting" while the create is on its way; that edit runs beside the
         create (a slow Discord must not delay it) and is awaited before anything is shown
         after it, so the reply never goes back to "submitting"."""
-        job = job.advance(JobState.SUBMITTING, self._clock.now())
-        await self._store.save(job)
+        if job.state is JobState.QUEUED:  # a claimed job is stored submitting already
+            job = job.advance(JobState.SUBMITTING, self._clock.now())
+            await self._store.save(job)
         shown = asyncio.ensure_future(self._progress.show(job, force=True))
         try:
             task_id = await self._api.create(self._request(job))

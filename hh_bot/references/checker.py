@@ -3,7 +3,8 @@
 Links must be https, carry no user-info, and lead (through every redirect) to public hosts
 only (see :mod:`hh_bot.references.netpolicy`); a short HEAD or ranged GET then confirms the
 server says it serves a JPEG, PNG or WEBP image of an accepted size. Every rejection is a
-:class:`~hh_bot.errors.BadReference` naming the image, worded for the user.
+:class:`~hh_bot.errors.BadReference` naming the image and a :class:`~hh_bot.i18n.Reason`
+(``reference.*``) the Discord layer renders for the user.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import aiohttp
 from yarl import URL
 
 from hh_bot.errors import BadInput, BadReference
+from hh_bot.i18n import Reason
+from hh_bot.i18n import text as text_of
 from hh_bot.references.netpolicy import (
     USER_INFO,
     PolicyViolation,
@@ -34,29 +37,18 @@ from hh_bot.references.resolvers import PublicOnlyResolver, SystemResolver, reso
 
 __all__ = ["AttachmentMeta", "Reference", "ReferenceChecker", "Resolver", "parse_url_list"]
 
-# --- user-facing wording ------------------------------------------------------------------
-KINDS = "JPEG, PNG or WEBP"
-NO_IMAGES = "no reference images were given: attach at least one image or give an https link"
-TOO_MANY = "too many reference images: {n} images, at most {limit} are allowed"
-DUPLICATE = "is the same image as {other}"
-NOT_CDN = "is not hosted on Discord's CDN ({host})"
-NOT_CDN_HTTPS = "is not an https link on Discord's CDN (got {scheme})"
-UNKNOWN_TYPE = f"its file type is unknown; only {KINDS} images are accepted"
-WRONG_TYPE = "is {ctype}, not a {kinds} image"
-NO_CONTENT_TYPE = f"the server does not say what type of file it is; only {KINDS} images work"
-EMPTY = "is empty (0 bytes)"
-TOO_LARGE = "is {size}, the limit is {limit}"
-UNREADABLE = "is not an image Discord could read (its size in pixels is unknown)"
-TOO_SMALL = "is {w}×{h}, the short side must be at least {min_side} px"
-HTTP_STATUS = "the server answered {status}"
-TOO_MANY_REDIRECTS = "redirects too many times (more than {n})"
-REDIRECT_NOWHERE = "the server sent a redirect without saying where to"
-VIA_REDIRECT = "redirects to {target}: {reason}"
-REDIRECT_INVALID = "redirects to something that is not a valid link"
-TIMED_OUT = "the server did not answer within {seconds:g} s"
-CERTIFICATE = "its HTTPS certificate could not be verified"
-UNREACHABLE = "the server could not be reached"
-BROKEN_ANSWER = "the server did not answer properly"
+# --- reasons (catalogue keys: hh_bot/i18n/en.py) --------------------------------------------
+NOT_CDN_INVALID = Reason("reference.not_cdn_invalid")
+NOT_CDN_NO_HOST = Reason("reference.not_cdn_no_host")
+UNKNOWN_TYPE = Reason("reference.unknown_type")
+NO_CONTENT_TYPE = Reason("reference.no_content_type")
+EMPTY = Reason("reference.empty")
+UNREADABLE = Reason("reference.unreadable")
+REDIRECT_NOWHERE = Reason("reference.redirect_nowhere")
+REDIRECT_INVALID = Reason("reference.redirect_invalid")
+CERTIFICATE = Reason("reference.certificate")
+UNREACHABLE = Reason("reference.unreachable")
+BROKEN_ANSWER = Reason("reference.broken_answer")
 
 ACCEPTED_TYPES: Mapping[str, str] = {
     "image/jpeg": "JPEG",
@@ -155,18 +147,26 @@ def _size_of(status: int, headers: Mapping[str, str]) -> int | None:
     return int(length) if length.isdigit() else None
 
 
-def _at_hop(url: URL, hop: int, reason: str) -> str:
-    return reason if hop == 0 else VIA_REDIRECT.format(target=short_url(url), reason=reason)
+def _via(target: URL, reason: Reason) -> Reason:
+    return Reason("reference.via_redirect", {"target": short_url(target)}, reason)
 
 
-def _connection_reason(exc: aiohttp.ClientError) -> str:
+def _at_hop(url: URL, hop: int, reason: Reason) -> Reason:
+    return reason if hop == 0 else _via(url, reason)
+
+
+def _wrong_type(media: str) -> Reason:
+    return Reason("reference.wrong_type", {"ctype": shown_token(media)})
+
+
+def _connection_reason(exc: aiohttp.ClientError) -> Reason:
     if isinstance(exc, aiohttp.ClientConnectorError):
         if isinstance(exc.os_error, PolicyViolation):
             return exc.os_error.reason
         if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
             return CERTIFICATE
         if isinstance(exc, aiohttp.ClientConnectorDNSError):
-            return f"the host {short_host(exc.host)} could not be found"
+            return Reason("reference.host.not_found", {"host": short_host(exc.host)})
         return UNREACHABLE
     return BROKEN_ANSWER
 
@@ -208,10 +208,11 @@ class ReferenceChecker:
     def check_attachment(self, label: str, meta: AttachmentMeta) -> Reference:
         """Check an attachment from Discord's metadata alone (no fetch, no DNS)."""
         url = parse_link(meta.url)
-        if isinstance(url, str):
-            raise BadReference(label, NOT_CDN.format(host="its link is not valid"))
+        if isinstance(url, Reason):
+            raise BadReference(label, NOT_CDN_INVALID)
         if url.scheme != "https":
-            raise BadReference(label, NOT_CDN_HTTPS.format(scheme=shown_token(url.scheme)))
+            scheme = shown_token(url.scheme)
+            raise BadReference(label, Reason("reference.not_cdn_https", {"scheme": scheme}))
         host = normalise_host(url.raw_host or "")
         if (
             host not in self._cdn_hosts
@@ -219,7 +220,9 @@ class ReferenceChecker:
             or "@" in url.raw_authority
             or url.explicit_port not in (None, 443)
         ):
-            raise BadReference(label, NOT_CDN.format(host=short_host(host) or "no host"))
+            if not host:
+                raise BadReference(label, NOT_CDN_NO_HOST)
+            raise BadReference(label, Reason("reference.not_cdn", {"host": short_host(host)}))
         media = _media_type(meta.content_type)
         if media is None:
             extension = meta.filename.rsplit(".", 1)[-1].lower() if "." in meta.filename else ""
@@ -227,14 +230,13 @@ class ReferenceChecker:
             if media is None:
                 raise BadReference(label, UNKNOWN_TYPE)
         if media not in ACCEPTED_TYPES:
-            raise BadReference(label, WRONG_TYPE.format(ctype=shown_token(media), kinds=KINDS))
+            raise BadReference(label, _wrong_type(media))
         self._check_size(label, meta.size)
         if not meta.width or not meta.height or meta.width < 0 or meta.height < 0:
             raise BadReference(label, UNREADABLE)
         if min(meta.width, meta.height) < self._min_side:
-            raise BadReference(
-                label, TOO_SMALL.format(w=meta.width, h=meta.height, min_side=self._min_side)
-            )
+            sizes = {"w": meta.width, "h": meta.height, "min_side": self._min_side}
+            raise BadReference(label, Reason("reference.too_small", sizes))
         return Reference(label=label, url=meta.url, source="attachment")
 
     def _check_size(self, label: str, size: int | None) -> None:
@@ -243,14 +245,13 @@ class ReferenceChecker:
         if size <= 0:
             raise BadReference(label, EMPTY)
         if size > self._max_bytes:
-            raise BadReference(
-                label, TOO_LARGE.format(size=_size_text(size), limit=_limit_text(self._max_bytes))
-            )
+            sizes = {"size": _size_text(size), "limit": _limit_text(self._max_bytes)}
+            raise BadReference(label, Reason("reference.too_large", sizes))
 
     # --- links ------------------------------------------------------------------------
     def _check_syntax(self, label: str, text: str) -> URL:
         url = parse_link(text)
-        if isinstance(url, str):
+        if isinstance(url, Reason):
             raise BadReference(label, url)
         problem = link_problem(url)
         if problem is not None:
@@ -266,7 +267,8 @@ class ReferenceChecker:
         method = "HEAD"
         for hop in range(self._max_redirects + 2):
             if hop > self._max_redirects:
-                raise BadReference(label, TOO_MANY_REDIRECTS.format(n=self._max_redirects))
+                too_many = Reason("reference.too_many_redirects", {"n": self._max_redirects})
+                raise BadReference(label, too_many)
 
             try:
                 async with asyncio.timeout(self._probe_timeout):
@@ -279,7 +281,8 @@ class ReferenceChecker:
             except PolicyViolation as exc:
                 raise BadReference(label, _at_hop(url, hop, exc.reason)) from None
             except TimeoutError:
-                raise BadReference(label, TIMED_OUT.format(seconds=self._probe_timeout)) from None
+                timed_out = Reason("reference.timed_out", {"seconds": self._probe_timeout})
+                raise BadReference(label, timed_out) from None
             except aiohttp.ClientError as exc:
                 raise BadReference(label, _at_hop(url, hop, _connection_reason(exc))) from None
             if status not in _REDIRECTS:
@@ -289,15 +292,13 @@ class ReferenceChecker:
             if not location:
                 raise BadReference(label, REDIRECT_NOWHERE)
             parsed = parse_link(location)
-            if isinstance(parsed, str):
-                reason = VIA_REDIRECT.format(target="a link", reason=parsed)
-                raise BadReference(label, reason if parsed == USER_INFO else REDIRECT_INVALID)
+            if isinstance(parsed, Reason):
+                via_link = Reason("reference.via_redirect_link", cause=parsed)
+                raise BadReference(label, via_link if parsed == USER_INFO else REDIRECT_INVALID)
             target = url.join(parsed)
             problem = link_problem(target)
             if problem is not None:
-                raise BadReference(
-                    label, VIA_REDIRECT.format(target=short_url(target), reason=problem)
-                )
+                raise BadReference(label, _via(target, problem))
             url = target
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -323,12 +324,12 @@ class ReferenceChecker:
                 phrase = f"{status} ({HTTPStatus(status).phrase})"
             except ValueError:
                 phrase = str(status)
-            raise BadReference(label, HTTP_STATUS.format(status=phrase))
+            raise BadReference(label, Reason("reference.http_status", {"status": phrase}))
         media = _media_type(headers.get("Content-Type"))
         if media is None:
             raise BadReference(label, NO_CONTENT_TYPE)
         if media not in ACCEPTED_TYPES:
-            raise BadReference(label, WRONG_TYPE.format(ctype=shown_token(media), kinds=KINDS))
+            raise BadReference(label, _wrong_type(media))
         self._check_size(label, _size_of(status, headers))
 
     # --- a whole request ----------------------------------------------------------------
@@ -343,9 +344,10 @@ class ReferenceChecker:
         link in order."""
         total = len(attachments) + len(urls)
         if total == 0:
-            raise BadInput(NO_IMAGES, field="images")
+            raise BadInput("no_references", field="images")
         if total > self._max_images:
-            raise BadInput(TOO_MANY.format(n=total, limit=self._max_images), field="images")
+            counts = {"n": total, "limit": self._max_images}
+            raise BadInput("too_many_references", field="images", params=counts)
         references = [self.check_attachment(label, meta) for label, meta in attachments]
         seen: dict[str, str] = {}
         for ref in references:
@@ -353,15 +355,16 @@ class ReferenceChecker:
             if isinstance(parsed, URL):
                 key = _dedupe_key(parsed)
                 if key in seen:
-                    raise BadReference(ref.label, DUPLICATE.format(other=seen[key]))
+                    duplicate = Reason("reference.duplicate", {"other": seen[key]})
+                    raise BadReference(ref.label, duplicate)
                 seen[key] = ref.label
         checked: list[tuple[str, str, URL]] = []
         for number, text in enumerate(urls, start=1):
-            label = f"link {number}"
+            label = text_of("reference.label.link", number=number)
             url = self._check_syntax(label, text)
             key = _dedupe_key(url)
             if key in seen:
-                raise BadReference(label, DUPLICATE.format(other=seen[key]))
+                raise BadReference(label, Reason("reference.duplicate", {"other": seen[key]}))
             seen[key] = label
             checked.append((label, text.strip(), url))
         probes = [asyncio.create_task(self._probe(*item)) for item in checked]

@@ -3,8 +3,9 @@
 The rules are applied twice: once before the probe (the literal host and every address the
 resolver returns), and once more at connection time through
 :class:`hh_bot.references.resolvers.PublicOnlyResolver`, so a name that re-resolves to a private
-address between the check and the connect (DNS rebinding) is still refused. Reasons are short verb
-phrases in plain English, fit to show to a user. The resolvers live in
+address between the check and the connect (DNS rebinding) is still refused. Refusals are
+:class:`~hh_bot.i18n.Reason` codes (``reference.link.*``, ``reference.host.*``,
+``reference.address.*``) the Discord layer renders through the catalogue. The resolvers live in
 ``hh_bot.references.resolvers``.
 """
 
@@ -16,36 +17,36 @@ from typing import Protocol
 
 from yarl import URL
 
+from hh_bot.i18n import Reason, render
+from hh_bot.i18n import text as text_of
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# --- user-facing wording -------------------------------------------------------------------
-NOT_A_LINK = "is not a link (it must start with https://)"
-INVALID_LINK = "is not a valid link"
-TOO_LONG = "the link is too long"
-ONLY_HTTPS = "only https links are accepted (got {scheme})"
-USER_INFO = "links with a user name or password in them are not accepted"
-BAD_PORT = "the link has an invalid port"
-# address and host problems are verb phrases; callers add the subject
-LOOPBACK = "points to the bot's own machine (loopback)"
-PRIVATE = "points to a private network"
-CGNAT = "points to a private network (carrier-grade NAT)"
-LINK_LOCAL = "is link-local (only reachable on a local network segment)"
-METADATA = "is a cloud metadata address"
-UNSPECIFIED = "is the unspecified address (0.0.0.0 or ::)"
-MULTICAST = "is a multicast address"
-BROADCAST = "is a broadcast address"
-DOCUMENTATION = "is reserved for documentation"
-RESERVED = "is in a reserved range"
-NOT_GLOBAL = "is not a public internet address"
-MAPPED = "is an IPv4 address written in IPv6 form, which is not accepted"
-TRANSLATED = "is an IPv6 translation address (NAT64, 6to4 or Teredo), which is not accepted"
-ZONE_ID = "has a zone id (link-local), which is not accepted"
-LOCAL_NAME = "is a local name, not a public address"
-SINGLE_LABEL = "is not a full public domain name"
-INVALID_HOST = "is not a valid host name"
-BAD_NUMERIC = "looks like an IP address but is not a valid one"
-NOT_FOUND = "could not be found"
-NO_HOST = "the link has no host name"
+# --- reasons (catalogue keys: hh_bot/i18n/en.py) --------------------------------------------
+NOT_A_LINK = Reason("reference.link.not_a_link")
+INVALID_LINK = Reason("reference.link.invalid")
+TOO_LONG = Reason("reference.link.too_long")
+USER_INFO = Reason("reference.link.user_info")
+BAD_PORT = Reason("reference.link.bad_port")
+# address and host problems are verb phrases; host_problem and resolve_public add the subject
+LOOPBACK = Reason("reference.address.loopback")
+PRIVATE = Reason("reference.address.private")
+CGNAT = Reason("reference.address.cgnat")
+LINK_LOCAL = Reason("reference.address.link_local")
+METADATA = Reason("reference.address.metadata")
+UNSPECIFIED = Reason("reference.address.unspecified")
+MULTICAST = Reason("reference.address.multicast")
+BROADCAST = Reason("reference.address.broadcast")
+DOCUMENTATION = Reason("reference.address.documentation")
+RESERVED = Reason("reference.address.reserved")
+NOT_GLOBAL = Reason("reference.address.not_global")
+MAPPED = Reason("reference.address.mapped")
+TRANSLATED = Reason("reference.address.translated")
+ZONE_ID = Reason("reference.address.zone_id")
+LOCAL_NAME = Reason("reference.address.local_name")
+SINGLE_LABEL = Reason("reference.address.single_label")
+INVALID_HOST = Reason("reference.address.invalid_host")
+NO_HOST = Reason("reference.link.no_host")
 
 _METADATA_V4 = frozenset(
     ipaddress.IPv4Address(a)
@@ -82,10 +83,11 @@ _NUMERIC_PART = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
 
 
 class PolicyViolation(OSError):
-    """A host or address is not public. An ``OSError`` so aiohttp's connector wraps it."""
+    """A host or address is not public. An ``OSError`` so aiohttp's connector wraps it;
+    ``reason`` says why, ``str()`` is the English sentence (for logs)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(render(reason))
         self.reason = reason
 
 
@@ -142,7 +144,7 @@ def parse_ip_literal(host: str) -> IPAddress | None:
     return ipaddress.IPv4Address(number)
 
 
-def _v4_problem(addr: ipaddress.IPv4Address) -> str | None:
+def _v4_problem(addr: ipaddress.IPv4Address) -> Reason | None:
     if addr in _METADATA_V4:
         return METADATA
     if addr in _V4_THIS_NET:
@@ -180,7 +182,7 @@ def _embedded_v4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def _v6_problem(addr: ipaddress.IPv6Address) -> str | None:
+def _v6_problem(addr: ipaddress.IPv6Address) -> Reason | None:
     if addr.scope_id:
         return ZONE_ID
     if addr in _METADATA_V6:
@@ -214,14 +216,14 @@ def _v6_problem(addr: ipaddress.IPv6Address) -> str | None:
     return None
 
 
-def address_problem(addr: IPAddress) -> str | None:
+def address_problem(addr: IPAddress) -> Reason | None:
     """Why ``addr`` is not a public internet address, or None if it is."""
     if isinstance(addr, ipaddress.IPv4Address):
         return _v4_problem(addr)
     return _v6_problem(addr)
 
 
-def _name_problem(host: str) -> str | None:
+def _name_problem(host: str) -> Reason | None:
     labels = host.split(".")
     if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
         return INVALID_HOST
@@ -234,26 +236,29 @@ def _name_problem(host: str) -> str | None:
     return None
 
 
-def host_problem(raw_host: str) -> str | None:
-    """Why a URL's host (a name or an IP literal) is refused before resolving it, as a
-    sentence ("the address points to a private network"), or None if it may be resolved."""
+def host_problem(raw_host: str) -> Reason | None:
+    """Why a URL's host (a name or an IP literal) is refused before resolving it ("the address
+    points to a private network": ``reference.host.address`` wrapping the address problem), or
+    None if it may be resolved."""
     host = normalise_host(raw_host)
     if not host:
         return NO_HOST
     try:
         literal = parse_ip_literal(host)
     except ValueError:
-        return f"the host {short_host(host)} {BAD_NUMERIC}"
+        return Reason("reference.host.bad_numeric", {"host": short_host(host)})
     if literal is not None:
         problem = address_problem(literal)
-        return None if problem is None else f"the address {problem}"
+        return None if problem is None else Reason("reference.host.address", cause=problem)
     problem = _name_problem(host)
-    return None if problem is None else f"{short_host(host)} {problem}"
+    if problem is None:
+        return None
+    return Reason("reference.host.name", {"host": short_host(host)}, problem)
 
 
 def shown_token(text: str) -> str:
     """A server- or user-supplied token (a scheme, a media type) made safe to show."""
-    return re.sub(r"[^a-z0-9/+.-]", "", text.lower())[:50] or "an unknown type"
+    return re.sub(r"[^a-z0-9/+.-]", "", text.lower())[:50] or text_of("reference.unknown_token")
 
 
 def short_url(url: URL) -> str:
@@ -269,8 +274,8 @@ def short_url(url: URL) -> str:
     return f"{prefix}{short_host(host)}{path}"
 
 
-def parse_link(text: str) -> URL | str:
-    """A URL, or the sentence saying why ``text`` cannot be one."""
+def parse_link(text: str) -> URL | Reason:
+    """A URL, or the reason why ``text`` cannot be one."""
     text = text.strip()
     if len(text) > _MAX_URL_LENGTH:
         return TOO_LONG
@@ -285,12 +290,12 @@ def parse_link(text: str) -> URL | str:
     return url
 
 
-def link_problem(url: URL) -> str | None:
+def link_problem(url: URL) -> Reason | None:
     """Why a link (or a redirect target) is refused without any network use, or None."""
     if not url.scheme:
         return NOT_A_LINK
     if url.scheme != "https":
-        return ONLY_HTTPS.format(scheme=shown_token(url.scheme))
+        return Reason("reference.link.only_https", {"scheme": shown_token(url.scheme)})
     if not url.is_absolute():
         return INVALID_LINK
     if url.raw_user is not None or url.raw_password is not None or "@" in url.raw_authority:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from hh_bot.i18n import Reason
 from hh_bot.references.netpolicy import (
-    NOT_FOUND,
     IPAddress,
     PolicyViolation,
     Resolver,
@@ -30,7 +30,7 @@ from hh_bot.references.netpolicy import (
 async def resolve_public(resolver: Resolver, raw_host: str) -> list[IPAddress]:
     """Resolve ``raw_host`` and require every address to be public.
 
-    Raises :class:`PolicyViolation` (with a sentence for the user) if the name or any address
+    Raises :class:`PolicyViolation` (with the reason for the user) if the name or any address
     is not public, or if nothing usable comes back."""
     problem = host_problem(raw_host)
     if problem is not None:
@@ -39,21 +39,24 @@ async def resolve_public(resolver: Resolver, raw_host: str) -> list[IPAddress]:
     literal = parse_ip_literal(host)
     if literal is not None:
         return [literal]
+    not_found = Reason("reference.host.not_found", {"host": short_host(host)})
     try:
         answers = await resolver.resolve(host)
     except OSError as exc:
-        raise PolicyViolation(f"the host {short_host(host)} {NOT_FOUND}") from exc
+        raise PolicyViolation(not_found) from exc
     if not answers:
-        raise PolicyViolation(f"the host {short_host(host)} {NOT_FOUND}")
+        raise PolicyViolation(not_found)
     addresses: list[IPAddress] = []
     for answer in answers:
         try:
             addr = ipaddress.ip_address(answer)
         except ValueError as exc:
-            raise PolicyViolation(f"the host {short_host(host)} {NOT_FOUND}") from exc
+            raise PolicyViolation(not_found) from exc
         problem = address_problem(addr)
         if problem is not None:
-            raise PolicyViolation(f"{short_host(host)} resolves to an address that {problem}")
+            raise PolicyViolation(
+                Reason("reference.host.resolves_to", {"host": short_host(host)}, problem)
+            )
         addresses.append(addr)
     return addresses
 

@@ -10,7 +10,7 @@ store sets it when it settles the job's ledger (see ``hh_bot/store/tx.py``).
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
@@ -42,7 +42,7 @@ INSERT_JOB = f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * len(JOB
 UPDATE_JOB = f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in JOB_FIELDS[1:])} WHERE id = ?"
 
 
-def row_to_job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
+def row_to_job(row: Sequence[Any]) -> Job:
     """The job of a row selected as ``JOB_COLUMNS`` (extra columns after them are ignored)."""
     v = dict(zip(JOB_FIELDS, row, strict=False))
     return Job(

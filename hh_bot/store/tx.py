@@ -1,4 +1,5 @@
-"""What runs inside one write transaction of the store (``Store.transaction``): the counts the
+"""What runs inside one write transaction of a store (``Store.transaction``), on either backend:
+the counts the
 quota rules read, and a job written together with its ledger entry, so that a reservation is
 made with its job and settled exactly once, when the job reaches a final state.
 
@@ -13,17 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import aiosqlite
-
 from hh_bot.jobs.model import Job, JobState
+from hh_bot.store.conn import Conn, scalar
 from hh_bot.store.rows import INSERT_JOB, UPDATE_JOB, job_values
-
-
-async def scalar(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any:
-    """The first column of the first row, or None when there is no row."""
-    async with db.execute(sql, args) as cur:
-        row = await cur.fetchone()
-    return None if row is None else row[0]
 
 
 def settlement(job: Job) -> str | None:
@@ -55,14 +48,14 @@ def possibly_billed(job: Job) -> str | None:
     return None
 
 
-class Tx:
-    """Operations inside one write transaction (see ``Store.transaction``)."""
+class SqlTx:
+    """The ``Tx`` of both backends: operations on the connection of one write transaction."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
 
     async def scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return await scalar(self.db, sql, args)
+        return await scalar(self.conn, sql, args)
 
     async def spent(
         self, *, since: float, user_id: int | None = None, guild_id: int | None = None
@@ -95,12 +88,14 @@ class Tx:
         return None if value is None else float(value)
 
     async def insert_job(self, job: Job) -> None:
-        await self.db.execute(INSERT_JOB, job_values(job, "reserved"))
+        await self.conn.execute(INSERT_JOB, job_values(job, "reserved"))
         await self._ledger(job, "reserve")
 
     async def update_job(self, job: Job) -> None:
         outcome = settlement(job)
-        row = await self.scalar("SELECT charge FROM jobs WHERE id = ?", (job.id,))
+        # PostgreSQL: lock the row, so two processes saving one job settle it once.
+        lock = " FOR UPDATE" if self.conn.dialect == "postgres" else ""
+        row = await self.scalar(f"SELECT charge FROM jobs WHERE id = ?{lock}", (job.id,))
         charge = row
         if outcome is not None and row == "reserved":
             charge = "committed" if outcome == "commit" else "released"
@@ -109,10 +104,10 @@ class Tx:
             if reason is not None:
                 await self._billed(job, reason)
         values = job_values(job, charge)
-        await self.db.execute(UPDATE_JOB, (*values[1:], job.id))
+        await self.conn.execute(UPDATE_JOB, (*values[1:], job.id))
 
     async def _ledger(self, job: Job, kind: str) -> None:
-        await self.db.execute(
+        await self.conn.execute(
             "INSERT INTO ledger (job_id, user_id, guild_id, kind, amount, at, prompt)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -127,8 +122,8 @@ class Tx:
         )
 
     async def _billed(self, job: Job, reason: str) -> None:
-        await self.db.execute(
-            "INSERT OR IGNORE INTO billing (job_id, user_id, guild_id, amount, at, reason)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+        await self.conn.execute(
+            "INSERT INTO billing (job_id, user_id, guild_id, amount, at, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
             (job.id, job.user_id, job.guild_id, job.cost, job.updated_at, reason[:40]),
         )

@@ -93,6 +93,11 @@ class ChannelRateLimit:
         }
         return 429, body, headers
 
+    def recent(self, channel_id: int) -> int:
+        """How many requests this channel has had counted within the last ``window``."""
+        cutoff = self.clock.now() - self.window
+        return sum(1 for at in self._recent[channel_id] if at > cutoff)
+
     # -- what counts --------------------------------------------------------------------
     def _channel_of(self, method: str, path: str) -> int | None:
         if method == "POST" and (m := _CHANNEL_SEND.match(path)):

@@ -76,6 +76,9 @@ class RecordedRequest:
         return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
 
 
+RECORD = web.RequestKey("record", RecordedRequest)  # the request's record, for its handler
+
+
 @dataclass
 class FakeTask:
     task_id: str
@@ -177,17 +180,17 @@ class FakeHappyHorse:
         parsed: Any = None
         with contextlib.suppress(ValueError):
             parsed = json.loads(body) if body else None
-        self.requests.append(
-            RecordedRequest(
-                request.method,
-                request.path,
-                dict(request.query),
-                dict(request.headers),
-                body,
-                parsed,
-                self.clock.now(),
-            )
+        record = RecordedRequest(
+            request.method,
+            request.path,
+            dict(request.query),
+            dict(request.headers),
+            body,
+            parsed,
+            self.clock.now(),
         )
+        self.requests.append(record)
+        request[RECORD] = record  # handlers answer as of record.at: one instant per request
         self.max_active = max(self.max_active, self.active_now)
         response: web.StreamResponse = await handler(request)
         return response
@@ -283,12 +286,15 @@ class FakeHappyHorse:
             return self._drop(request)
         if fault in ("slow", "stall"):
             await self._stall(self.slow_delay)
-        return self._json(*shapes.poll_body(self.poll_shape, task_id, self._view(task)))
+        # As of the instant the poll was recorded, not a moment later: a poll recorded before
+        # ``finishes_at`` must never be the one that says "completed" (the benchmark finds the
+        # poll that saw a task finish by its recorded time).
+        view = self._view(task, request[RECORD].at)
+        return self._json(*shapes.poll_body(self.poll_shape, task_id, view))
 
-    def _view(self, task: FakeTask | None) -> shapes.TaskView | None:
+    def _view(self, task: FakeTask | None, now: float) -> shapes.TaskView | None:
         if task is None:
             return None
-        now = self.clock.now()
         age, script = now - task.created_at, task.script
         if task.expired or age > self.task_ttl:
             return shapes.TaskView(task.task_id, "unknown", 0)

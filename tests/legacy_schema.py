@@ -1,8 +1,9 @@
-"""Schema migrations, applied in order at start; append, never edit a released one."""
+"""The schema as the code before the store interface made it (hh_bot/store/migrations.py of
+commit d771e6b), frozen here so a test can build such a database and upgrade it."""
 
 from __future__ import annotations
 
-MIGRATIONS: list[list[str]] = [
+LEGACY_MIGRATIONS: list[list[str]] = [
     [
         """CREATE TABLE jobs (
             id TEXT PRIMARY KEY,

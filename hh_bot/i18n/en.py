@@ -1,0 +1,328 @@
+"""The English catalogue: every word a user reads, by key. Other locales mirror these keys and
+placeholders (``tests/test_catalog.py`` checks that every key is well formed and used).
+
+Keys are dotted, grouped by prefix:
+
+``video.*``      /video and the "Make video" menu: descriptions, the modal
+``progress.*``   the progress embed of a job
+``state.*``      job state labels
+``result.*``     a finished (or failed) job's announcement
+``button.*``     Cancel / Delete and their answers
+``input.*``      bad input found before any money is spent (``BadInput`` codes)
+``access.*``     where and by whom videos may be made (``NotAllowed`` codes)
+``quota.*``      allowances (``QuotaExceeded`` codes) and the /quota card
+``jobs.*``       the /jobs list
+``error.*``      everything else that can end a request or a job
+``admin.*``      /hh-admin
+``reference.*``  why a reference image or link is refused (``Reason`` codes of the checker
+                 and the public-address policy; ``{reason}`` is the wrapped cause)
+``download.*``   why a result link is refused (``Reason`` codes; shown to operators in logs)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+_NOTHING = "Nothing was charged."
+_KINDS = "JPEG, PNG or WEBP"
+
+MESSAGES: Mapping[str, str] = MappingProxyType(
+    {
+        # -- /video and the menu: descriptions (≤ 100 characters each) ---------------------
+        "video.desc": "Make a short video from a prompt and 1–9 reference images",
+        "video.prompt_desc": "What happens in the video; refer to images as character1, "
+        "character2, …",
+        "video.image_desc": "A reference image (JPEG, PNG or WEBP, short side ≥ 400 px, ≤ 10 MB)",
+        "video.urls_desc": "Links to reference images (https), separated by spaces or new lines",
+        "video.resolution_desc": "Video resolution",
+        "video.duration_desc": "Length in seconds (2–15)",
+        "video.ratio_desc": "Aspect ratio",
+        "video.seed_desc": "Random seed for repeatable results (0–2147483647)",
+        "video.watermark_desc": "Add the provider's watermark",
+        "video.prompt_extend_desc": "Let the model enrich your prompt",
+        "video.menu": "Make video",
+        "video.modal_title": "Make a video from this message",
+        "video.modal_prompt": "Prompt",
+        "video.modal_prompt_hint": "character1 walks through a sunset garden",
+        "video.modal_resolution": "Resolution (720P or 1080P)",
+        "video.modal_duration": "Duration in seconds (2–15)",
+        "video.modal_ratio": "Aspect ratio (16:9, 9:16, 1:1, 4:3, 3:4)",
+        "video.modal_seed": "Seed (optional)",
+        "video.started_private": "Job `{job_id}` accepted ({cost} reserved). "
+        "Follow it in the reply below.",
+        # -- progress ------------------------------------------------------------------------
+        "state.queued": "⏳ Queued",
+        "state.submitting": "📨 Submitting",
+        "state.running": "🎬 Generating",
+        "state.downloading": "📥 Fetching the video",
+        "state.delivering": "📤 Uploading",
+        "state.done": "✅ Done",
+        "state.failed": "❌ Failed",
+        "state.canceled": "🚫 Canceled",
+        "state.expired": "⌛ Timed out",
+        "progress.title": "Video job {job_id}",
+        "progress.queue_position": "Position in queue: **{position}**",
+        "progress.eta": "Expected {relative}",
+        "progress.started": "Started {relative}",
+        "progress.field_prompt": "Prompt",
+        "progress.field_settings": "Settings",
+        "progress.field_references": "References",
+        "progress.more_references": "+{count} more",
+        "progress.field_cost": "Cost",
+        "progress.settings_line": "{resolution} · {duration}s · {ratio} · seed {seed} · "
+        "watermark {watermark}",
+        "progress.footer": "job {job_id}",
+        # -- results -------------------------------------------------------------------------
+        "result.ready": "<@{user_id}> your video is ready.",
+        "result.ready_link": "<@{user_id}> your video is ready, but at {size} it is too large "
+        "to upload here. Download it: {url} (the link expires {expires}).",
+        "result.ready_link_unknown_size": "<@{user_id}> your video is ready: {url} "
+        "(the link expires {expires}).",
+        "result.ready_fitted": "<@{user_id}> your video is ready. At {size} the original is too "
+        "large to upload here, so this is a smaller copy; the original: {url} "
+        "(the link expires {expires}).",
+        "result.failed_for": "<@{user_id}> your video job {job_id} did not finish: {reason}",
+        "result.nothing_charged": _NOTHING,
+        # -- buttons ---------------------------------------------------------------------------
+        "button.cancel": "Cancel",
+        "button.delete": "Delete",
+        "button.not_yours": "Only the person who started this job, or a server admin, can do that.",
+        "button.not_this_server": "That job belongs to another server; it can only be "
+        "managed there.",
+        "button.failed": "Something went wrong on my side; please try again in a moment.",
+        "button.discord_unreachable": "Discord didn't answer me in time. Nothing was charged; "
+        "please try again.",
+        "button.canceled_ok": "Canceled job {job_id}; nothing was charged.",
+        "button.cannot_cancel": "Job {job_id} has already been sent to the video service, "
+        "which cannot stop it. It will finish on its own.",
+        "button.deleted_ok": "Deleted.",
+        "button.job_gone": "That job no longer exists.",
+        "button.already_canceled": "Job {job_id} was already canceled; nothing was charged.",
+        "button.already_ended": "Job {job_id} has already ended; there is nothing left to cancel.",
+        "button.cancel_not_ready": "Job {job_id} is still being set up. Try again in a moment.",
+        # -- bad input -------------------------------------------------------------------------
+        "input.empty_prompt": "Please write a prompt: it can't be empty.",
+        "input.blocklist_empty": "Give a word or phrase to block.",
+        "input.blocklist_whitespace_only": "Give a word or phrase to block, not just spaces.",
+        "input.blocklist_only_wildcards": "An entry needs at least one letter besides *.",
+        "input.blocklist_only_punctuation": "An entry needs at least one letter or digit.",
+        "input.blocklist_too_long": "That entry is too long: at most {limit} characters.",
+        "input.blocklist_too_many_wildcards": "That entry has too many *: at most {limit}.",
+        "input.blocklist_control_character": "That entry contains invisible control characters.",
+        "input.blocklist_too_many_rules": "The list is full: at most {limit} entries.",
+        "input.blocklist_duplicate": "That word or phrase is already blocked.",
+        "input.blocklist_not_found": "That word or phrase is not on the list.",
+        "input.long_prompt": "The prompt is too long: at most 5000 characters.",
+        "input.long_prompt_cjk": "The prompt is too long: Chinese, Japanese and Korean "
+        "characters count double, so at most 2500 of them (or 5000 characters of other text, "
+        "counted together).",
+        "input.bad_resolution": "Resolution must be 720P or 1080P.",
+        "input.bad_duration": "Duration must be a whole number of seconds from 2 to 15.",
+        "input.bad_ratio": "Aspect ratio must be one of 16:9, 9:16, 1:1, 4:3, 3:4.",
+        "input.bad_seed": "Seed must be a whole number from 0 to 2147483647.",
+        "input.no_images": "Add at least one reference image (attach it or paste an https link).",
+        "input.no_message_images": "That message has no images I can use as references.",
+        "input.too_many_images": "Too many reference images: at most 9 in total, attachments "
+        "and links together.",
+        "input.no_references": "no reference images were given: attach at least one image "
+        "or give an https link",
+        "input.too_many_references": "too many reference images: {n} images, at most {limit} "
+        "are allowed",
+        # -- where and who ---------------------------------------------------------------------
+        "access.dm": "Videos can only be made in a server, not in direct messages.",
+        "access.banned": "You are not allowed to make videos on this server.",
+        "access.channel": "Videos can't be made in this channel. Ask an admin where the bot "
+        "is allowed.",
+        "access.admin_only": "Only server admins can use this.",
+        "access.blocked": "This server doesn't allow something in your prompt. Change the "
+        "wording and try again. Nothing was charged.",
+        # -- quotas ------------------------------------------------------------------------------
+        "quota.too_many_jobs": "You already have as many jobs running and queued as allowed. "
+        "Wait for one to finish.",
+        "quota.cooldown": "Please wait a moment between videos: you can start the next one "
+        "{resets}.",
+        "quota.user_day": "You have used your daily video allowance. It resets {resets}.",
+        "quota.user_month": "You have used your monthly video allowance. It resets {resets}.",
+        "quota.guild_day": "This server has used its daily video allowance. It resets {resets}.",
+        "quota.guild_month": "This server has used its monthly video allowance. "
+        "It resets {resets}.",
+        "quota.resets_soon": "soon",
+        "quota.desc": "Your video allowance: used, left, and when it resets",
+        "quota.title": "Your video allowance",
+        "quota.today": "Today (UTC)",
+        "quota.month": "This month (UTC)",
+        "quota.server_today": "Whole server today",
+        "quota.server_month": "Whole server this month",
+        "quota.jobs": "Your jobs",
+        "quota.jobs_line": "{running} running · {queued} queued",
+        "quota.prices": "Prices: 720P {p720}/s · 1080P {p1080}/s of video",
+        "quota.usage_line": "Used {spent} of {limit} · left {left} · resets {resets}",
+        "quota.unlimited": "unlimited",
+        # -- /jobs -------------------------------------------------------------------------------
+        "jobs.desc": "Your recent video jobs",
+        "jobs.title": "Your recent video jobs",
+        "jobs.line": "`{job_id}` {state} · {when} · {prompt}{link}",
+        "jobs.none": "You have no video jobs yet. Start one with /video.",
+        "jobs.open": "open",
+        # -- errors ------------------------------------------------------------------------------
+        "error.rejected": "The video service rejected the request: {detail}. " + _NOTHING,
+        "error.moderation": "The video service's content filter blocked the prompt or an "
+        "image. Try different wording or images. " + _NOTHING,
+        "error.auth": "The bot's video service key is not working. An admin needs to fix it. "
+        + _NOTHING,
+        "error.balance": "The shared video account has run out of credit. Tell an admin. "
+        + _NOTHING,
+        "error.throttled": "The video service is busy right now. Please try again in a minute. "
+        + _NOTHING,
+        "error.upstream": "The video service is having trouble right now. Please try again "
+        "later. " + _NOTHING,
+        "error.unknown_outcome": "The connection to the video service broke while submitting, "
+        "so I can't tell whether the video was started. To avoid paying twice I won't resubmit "
+        "it. Nothing was charged to you.",
+        "error.invalid_image_url": "The video service could not read one of the reference "
+        "images. " + _NOTHING,
+        "error.task_failed": "The video service failed to make this video ({detail}). " + _NOTHING,
+        "error.expired": "The video took too long and was given up on. " + _NOTHING,
+        "error.task_unknown": "The video service no longer knows this job (its record expired "
+        "or was lost). Nothing was charged; please start it again.",
+        "error.download": "The video was made but could not be fetched from the video "
+        "service. " + _NOTHING,
+        "error.canceled": "This job was canceled before it started. " + _NOTHING,
+        "error.internal": "Something went wrong on my side. Nothing was charged; please try again.",
+        # -- /hh-admin ---------------------------------------------------------------------------
+        "admin.desc": "Manage the video bot on this server",
+        "admin.limit_desc": "Set a spending limit for the server, every member, a role or "
+        "one member",
+        "admin.scope_desc": "Who the limit applies to",
+        "admin.period_desc": "Per day or per month (UTC)",
+        "admin.amount_desc": "Dollars like 2.50, 'none' for unlimited, 'default' to remove "
+        "the override",
+        "admin.role_opt_desc": "The role (when the scope is a role)",
+        "admin.member_opt_desc": "The member (when the scope is one member)",
+        "admin.grant_desc": "Give a member extra allowance for today and this month",
+        "admin.ban_desc": "Stop a member from making videos",
+        "admin.unban_desc": "Let a member make videos again",
+        "admin.channel_desc": "Allow or disallow video commands in a channel "
+        "(none listed = everywhere)",
+        "admin.defaults_desc": "Set this server's default video settings",
+        "admin.role_desc": "Set the role that may use /hh-admin (leave empty to clear)",
+        "admin.running_desc": "List unfinished video jobs on this server",
+        "admin.usage_desc": "Usage and cost per member for a period",
+        "admin.period.day": "day",
+        "admin.period.month": "month",
+        "admin.blocklist_action.add": "add",
+        "admin.blocklist_action.remove": "remove",
+        "admin.blocklist_action.list": "list",
+        "admin.scope.user": "each member (default)",
+        "admin.scope.guild": "the whole server",
+        "admin.scope.role": "members with a role",
+        "admin.scope.member": "one member",
+        "admin.amount_default": "default",
+        "admin.bad_amount": "Give an amount in dollars like 2.50, or 'none' for unlimited.",
+        "admin.need_role": "Pick the role this limit is for.",
+        "admin.need_member": "Pick the member this limit is for.",
+        "admin.bad_scope": "Unknown scope.",
+        "admin.bad_period": "The period must be day or month.",
+        "admin.bad_default": "That value isn't valid for {name}.",
+        "admin.limit_set": "Limit for {target} per {period} is now {amount}.",
+        "admin.granted": "Granted {member} an extra {amount} for today and this month.",
+        "admin.banned": "{member} can no longer make videos here.",
+        "admin.unbanned": "{member} can make videos again.",
+        "admin.channels": "Video commands are allowed in: {channels}.",
+        "admin.all_channels": "every channel",
+        "admin.blocklist_desc": "Block words or phrases in prompts on this server (add, remove "
+        "or list)",
+        "admin.blocklist_action_desc": "Add or remove an entry, or list them all",
+        "admin.blocklist_phrase_desc": "A word or phrase; * matches any part of a word",
+        "admin.blocklist_need_phrase": "Give the word or phrase to add or remove.",
+        "admin.blocklist_added": "Prompts containing {phrase} are now refused ({count} entries).",
+        "admin.blocklist_removed": "{phrase} is no longer blocked ({count} entries).",
+        "admin.blocklist_list": "Blocked in prompts on this server ({count}): {entries}",
+        "admin.blocklist_more": "…and {count} more",
+        "admin.blocklist_empty": "Nothing is blocked in prompts on this server.",
+        "admin.defaults": "Server defaults: {resolution} · {duration}s · {ratio} · "
+        "watermark {watermark} · prompt extend {prompt_extend}.",
+        "admin.role_set": "Bot admin role: {role}.",
+        "admin.no_role": "none (Manage Server only)",
+        "admin.nothing_running": "No unfinished jobs on this server.",
+        "admin.running_title": "Unfinished jobs",
+        "admin.running_line": "`{job_id}` {user} {state} · {when} · {cost} {link}",
+        "admin.running_more": "…and {count} more.",
+        "admin.no_usage": "No jobs in that period.",
+        "admin.usage_title": "Usage this {period}: {total} charged · {billed} possibly billed",
+        "admin.usage_line": "{user}: {jobs} jobs · {spent} charged · {billed} possibly billed "
+        "· {reserved} reserved",
+        "admin.usage_note": "Charged: delivered videos. Possibly billed: every task the API "
+        "may have billed the key for, including jobs that ended without a video after their "
+        "task was made.",
+        # -- reference images: the checker ------------------------------------------------------
+        "reference.problem": "Problem with {image}: {reason}",
+        # labels name an image inside other reasons ("is the same image as link 1")
+        "reference.label.link": "link {number}",
+        "reference.label.message_image": "image {number} ({filename})",
+        "reference.duplicate": "is the same image as {other}",
+        "reference.not_cdn": "is not hosted on Discord's CDN ({host})",
+        "reference.not_cdn_invalid": "is not hosted on Discord's CDN (its link is not valid)",
+        "reference.not_cdn_no_host": "is not hosted on Discord's CDN (no host)",
+        "reference.not_cdn_https": "is not an https link on Discord's CDN (got {scheme})",
+        "reference.unknown_type": f"its file type is unknown; only {_KINDS} images are accepted",
+        "reference.wrong_type": f"is {{ctype}}, not a {_KINDS} image",
+        "reference.no_content_type": "the server does not say what type of file it is; "
+        f"only {_KINDS} images work",
+        "reference.empty": "is empty (0 bytes)",
+        "reference.too_large": "is {size}, the limit is {limit}",
+        "reference.unreadable": "is not an image Discord could read (its size in pixels "
+        "is unknown)",
+        "reference.too_small": "is {w}×{h}, the short side must be at least {min_side} px",
+        "reference.http_status": "the server answered {status}",
+        "reference.too_many_redirects": "redirects too many times (more than {n})",
+        "reference.redirect_nowhere": "the server sent a redirect without saying where to",
+        "reference.via_redirect": "redirects to {target}: {reason}",
+        "reference.via_redirect_link": "redirects to a link: {reason}",
+        "reference.redirect_invalid": "redirects to something that is not a valid link",
+        "reference.timed_out": "the server did not answer within {seconds:g} s",
+        "reference.certificate": "its HTTPS certificate could not be verified",
+        "reference.unreachable": "the server could not be reached",
+        "reference.broken_answer": "the server did not answer properly",
+        "reference.unknown_token": "an unknown type",
+        # -- reference links: the public-address policy -----------------------------------------
+        "reference.link.not_a_link": "is not a link (it must start with https://)",
+        "reference.link.invalid": "is not a valid link",
+        "reference.link.too_long": "the link is too long",
+        "reference.link.only_https": "only https links are accepted (got {scheme})",
+        "reference.link.user_info": "links with a user name or password in them are not accepted",
+        "reference.link.bad_port": "the link has an invalid port",
+        "reference.link.no_host": "the link has no host name",
+        # a host or address problem is a verb phrase; the reasons below give it a subject
+        "reference.host.address": "the address {reason}",
+        "reference.host.name": "{host} {reason}",
+        "reference.host.resolves_to": "{host} resolves to an address that {reason}",
+        "reference.host.bad_numeric": "the host {host} looks like an IP address but is not "
+        "a valid one",
+        "reference.host.not_found": "the host {host} could not be found",
+        "reference.address.loopback": "points to the bot's own machine (loopback)",
+        "reference.address.private": "points to a private network",
+        "reference.address.cgnat": "points to a private network (carrier-grade NAT)",
+        "reference.address.link_local": "is link-local (only reachable on a local network segment)",
+        "reference.address.metadata": "is a cloud metadata address",
+        "reference.address.unspecified": "is the unspecified address (0.0.0.0 or ::)",
+        "reference.address.multicast": "is a multicast address",
+        "reference.address.broadcast": "is a broadcast address",
+        "reference.address.documentation": "is reserved for documentation",
+        "reference.address.reserved": "is in a reserved range",
+        "reference.address.not_global": "is not a public internet address",
+        "reference.address.mapped": "is an IPv4 address written in IPv6 form, which is not "
+        "accepted",
+        "reference.address.translated": "is an IPv6 translation address (NAT64, 6to4 or "
+        "Teredo), which is not accepted",
+        "reference.address.zone_id": "has a zone id (link-local), which is not accepted",
+        "reference.address.local_name": "is a local name, not a public address",
+        "reference.address.single_label": "is not a full public domain name",
+        "reference.address.invalid_host": "is not a valid host name",
+        # -- result links -----------------------------------------------------------------------
+        "download.link_refused": "the video link was refused: {reason}",
+        "download.host_not_found": "the video host {host} could not be found",
+        "download.host_resolves_to": "the video host {host} resolves to an address that {reason}",
+    }
+)

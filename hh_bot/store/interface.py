@@ -1,0 +1,165 @@
+"""What the core asks of its store: the ``Store`` and ``Tx`` protocols and the records they return.
+
+Everything outside ``hh_bot/store/`` types against these protocols; the backends
+(``sqlite.py``, the default, and ``postgres.py``) implement them, and ``open_store`` in
+``factory.py`` picks one from ``DATABASE_URL``.
+
+The guarantees every backend keeps:
+
+* ``transaction()`` is one write transaction that no other admission interleaves with, across
+  every process sharing the database (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a transaction
+  holding the admission advisory lock). ``Quota.admit`` checks every limit and inserts the job
+  inside one, so two admissions racing for the last credit cannot both get it.
+* ``save`` writes a job's state change together with its ledger settlement, and settles a job
+  exactly once, whoever saves it and how often.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hh_bot.errors import HHError
+from hh_bot.jobs.model import FINAL_STATES, Job, JobState
+
+UNFINISHED = tuple(s.value for s in JobState if s not in FINAL_STATES)
+"""The states of a job still to be driven, as stored."""
+
+
+class StoreUnavailable(HHError):
+    """The database can't be opened at start (unreachable, refused, in use); the message is one
+    line that says which database and why, without credentials."""
+
+
+class StoreInUse(StoreUnavailable):
+    """Another process already has this SQLite database open (SQLite is for one process)."""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    job_id: str
+    user_id: int
+    guild_id: int | None
+    kind: str
+    """reserve | commit | release"""
+    amount: int
+    at: float
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    user_id: int
+    jobs: int
+    committed: int
+    """What the member was charged (delivered videos)."""
+    reserved: int
+    """Held for jobs still running."""
+    possibly_billed: int = 0
+    """What the API may have billed the shared key for the member's jobs (see ``tx.py``)."""
+
+
+class Tx(Protocol):
+    """Operations inside one write transaction (``Store.transaction``)."""
+
+    async def spent(
+        self, *, since: float, user_id: int | None = None, guild_id: int | None = None
+    ) -> int:
+        """Reserved plus committed cost of jobs created since ``since`` (released excluded);
+        both ids given: one member on one server."""
+        ...
+
+    async def count_jobs(self, user_id: int, states: Iterable[str]) -> int: ...
+
+    async def last_created_at(self, user_id: int) -> float | None:
+        """When the user's last job that still counts was created, or None."""
+        ...
+
+    async def insert_job(self, job: Job) -> None:
+        """Insert a new job with its reservation."""
+        ...
+
+    async def update_job(self, job: Job) -> None:
+        """Write a state change; settle the reservation once when the job is final."""
+        ...
+
+
+class Store(Protocol):
+    """The durable source of truth: jobs, the ledger, billing, notices, settings and grants."""
+
+    async def close(self) -> None: ...
+
+    async def schema_version(self) -> int: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """One write transaction, serialised with every other one (see the module docstring)."""
+        ...
+
+    def snapshot(self) -> AbstractAsyncContextManager[Tx]:
+        """One read-only transaction: a consistent view that takes no write lock (neither
+        waits for a writer nor blocks one). Only reads belong inside."""
+        ...
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    async def save(self, job: Job, *, notice: dict[str, Any] | None = None) -> None:
+        """Persist a state change (settling the ledger when final) and, in the same
+        transaction, the failure ``notice`` still owed to the user."""
+        ...
+
+    async def notice_sent(self, job_id: str) -> None: ...
+
+    async def pending_notices(self) -> list[tuple[Job, dict[str, Any]]]: ...
+
+    async def get_job(self, job_id: str) -> Job | None: ...
+
+    async def unfinished_jobs(self) -> list[Job]: ...
+
+    async def user_jobs(self, user_id: int, limit: int = 10) -> list[Job]: ...
+
+    async def jobs_in_states(
+        self, states: Iterable[JobState], guild_id: int | None = None
+    ) -> list[Job]: ...
+
+    async def charge_of(self, job_id: str) -> str | None: ...
+
+    async def billed(self, job_id: str) -> str | None: ...
+
+    async def ledger(self, job_id: str | None = None) -> list[LedgerEntry]: ...
+
+    async def usage_report(
+        self, guild_id: int | None, since: float, until: float
+    ) -> list[UsageRow]: ...
+
+    # -- the dispatcher's shared state: holds across processes ----------------------------------
+
+    async def claim_next(
+        self, candidates: Collection[str], *, global_cap: int, per_user_cap: int, now: float
+    ) -> Job | None:
+        """Claim (store as submitting) the next of ``candidates`` in the fair order of the whole
+        queue whose owner is below ``per_user_cap``, if fewer than ``global_cap`` tasks are
+        active at the API across every process; the claimed job, or None."""
+        ...
+
+    async def queue_order(self) -> list[str]:
+        """The ids of every queued job (all processes'), in the order they will start."""
+        ...
+
+    async def active_count(self) -> int:
+        """Jobs whose task is active at the API (stored submitting or running)."""
+        ...
+
+    # -- key/value settings and grants --------------------------------------------------------
+
+    async def get_setting(self, scope: str, key: str) -> Any: ...
+
+    async def set_setting(self, scope: str, key: str, value: Any) -> None: ...
+
+    async def settings_in(self, scope: str) -> dict[str, Any]: ...
+
+    async def add_grant(
+        self, guild_id: int | None, user_id: int, amount: int, at: float, by: int
+    ) -> None: ...
+
+    async def granted(self, guild_id: int | None, user_id: int, since: float) -> int: ...
