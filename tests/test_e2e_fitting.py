@@ -23,7 +23,12 @@ from tests.bot_world import BotWorld, bot_world
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import MIB, TEXT_CHANNEL_ID, StoredMessage
 from tests.fakes.happyhorse import TaskScript
-from tests.media_clips import Clips, clips_fixture, decode_errors  # noqa: F401 - fixtures
+from tests.media_clips import (  # noqa: F401 - fixtures
+    Clips,
+    _encode,
+    clips_fixture,
+    decode_errors,
+)
 from tests.waiting import eventually
 
 FIT_WAIT = 300.0  # real seconds: a safety net for one encode on a loaded machine
@@ -33,6 +38,17 @@ ROUTE = 10 * MIB
 SLOW = 5.0
 
 log = logging.getLogger(__name__)
+
+
+@pytest.fixture(name="big_360p", scope="module")
+def big_360p_fixture(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """640x360, 5 s, ~12 MB of noise: over 10 MiB like ``Clips.big`` at a quarter of its
+    pixels, so a fit costs a quarter of the time (the re-fit test needs no more)."""
+    out = tmp_path_factory.getbasetemp() / "media-clips" / "big_360p.mp4"
+    out.parent.mkdir(exist_ok=True)
+    if not out.exists():
+        _encode(out, size="640x360", seconds=5, kbps=19000, audio=True, noise=True)
+    return out.read_bytes()
 
 
 def media(tmp: Path, **changes: Any) -> MediaSettings:
@@ -124,11 +140,12 @@ async def test_a_video_that_fits_is_uploaded_byte_identical_without_ffmpeg(
 
 
 async def test_token_expired_the_channel_post_gets_a_file_fitted_to_the_guild_limit(
-    tmp_path: Path, clips: Clips
+    tmp_path: Path, big_360p: bytes
 ) -> None:
     """Nitro's 50 MiB would take the original through the token; the token is gone, so the
     channel's 10 MiB applies and the original is fitted to it."""
-    original = clips.big.read_bytes()
+    original = big_360p
+    assert len(original) > ROUTE
     async with bot_world(tmp_path, script=TaskScript(duration=60), media=media(tmp_path)) as w:
         w.hh.video_bytes = original
         handle = await w.video(attachment_size_limit=50 * MIB)
