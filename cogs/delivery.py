@@ -12,9 +12,14 @@ showing the outcome (a token edit that landed just before a crash).
 
 Discord's answers on the way: 50027 (token gone) moves on to the bot token, and that token is
 not used again for the job; 10008 (reply deleted) and 30046 (an hour-old reply) move on to
-posting, and that reply is not edited again; 40005/413 (too large) resends without the file,
+posting, and that reply is not edited again; 40005/413 (too large) resends with a file for the
+next smaller limit (the guild's after the reply's, 10 MiB after a channel's), else without one,
 50013 (channel refused) goes to the DM, 50007 (DM refused) to the reply edit; 429s are retried
 by discord.py itself.
+
+Every route asks the notice for a file within its own limit (``cogs.video_notice``): the
+original when it fits, else a copy the core fits to that limit (which may take an ffmpeg run,
+so the token's life is checked again after it), else the link alone.
 
 The network on the way: discord.py passes transport failures through untouched
 (``aiohttp.ClientError``, ``OSError``, ``TimeoutError``: ``TRANSPORT``). The one rule here is
