@@ -12,9 +12,14 @@ showing the outcome (a token edit that landed just before a crash).
 
 Discord's answers on the way: 50027 (token gone) moves on to the bot token, and that token is
 not used again for the job; 10008 (reply deleted) and 30046 (an hour-old reply) move on to
-posting, and that reply is not edited again; 40005/413 (too large) resends without the file,
+posting, and that reply is not edited again; 40005/413 (too large) resends with a file for the
+next smaller limit (the guild's after the reply's, 10 MiB after a channel's), else without one,
 50013 (channel refused) goes to the DM, 50007 (DM refused) to the reply edit; 429s are retried
 by discord.py itself.
+
+Every route asks the notice for a file within its own limit (``cogs.video_notice``): the
+original when it fits, else a copy the core fits to that limit (which may take an ffmpeg run,
+so the token's life is checked again after it), else the link alone.
 
 The network on the way: discord.py passes transport failures through untouched
 (``aiohttp.ClientError``, ``OSError``, ``TimeoutError``: ``TRANSPORT``). The one rule here is
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
+from contextlib import aclosing
 from typing import Any, TypeVar
 
 import discord
@@ -38,15 +44,16 @@ from cogs.notice import (
     TRANSPORT,
     UNREACHED,
     Notice,
+    Upload,
     code_of,
     mention,
-    upload_allowance,
-    video_filename,
+    no_file,
 )
 from cogs.pacing import ChannelPacer
 from cogs.ui import strings as s
 from cogs.ui.buttons import job_view
 from cogs.ui.embeds import footer_marks, job_embed, shows_state
+from cogs.video_notice import uploads, video_notice
 from hh_bot.clock import Clock
 from hh_bot.errors import HHError, JobCanceled
 from hh_bot.jobs.delivery import DeliveryError, ProgressView, ResultMessage, VideoResult
@@ -108,72 +115,58 @@ class DiscordDelivery:
             raise DeliveryError(f"Discord unreachable: {type(error).__name__}") from None
 
     async def _deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
-        expires = s.relative(result.url_expires_at)
-
-        def text(file_attached: bool) -> str:
-            if file_attached:
-                return s.READY.format(user_id=job.user_id)
-            if result.size is None:
-                return s.READY_LINK_UNKNOWN_SIZE.format(
-                    user_id=job.user_id, url=result.url, expires=expires
-                )
-            size = s.human_size(result.size)
-            return s.READY_LINK.format(
-                user_id=job.user_id, url=result.url, expires=expires, size=size
-            )
-
-        def file(limit: int) -> discord.File | None:
-            if result.file is None or result.size is None:
-                return None
-            if result.size > upload_allowance(limit):
-                return None
-            return discord.File(result.file, filename=video_filename(job.id))
-
-        notice = Notice(
-            state=JobState.DONE,
-            embed=job_embed(job.with_changes(job.updated_at, state=JobState.DONE, progress=100)),
-            view=job_view(job.id, delete=True),
-            text=text,
-            file=file,
-            last_resort=s.READY_LINK_UNKNOWN_SIZE.format(
-                user_id=job.user_id, url=result.url, expires=expires
-            ),
-            filename=video_filename(job.id),
-        )
+        notice = video_notice(job, result)
         reply = job.reply
         if self._token_valid(job) and reply.message_id is not None:
             told = await self._settle_reply_if_told(job, notice, token=True)
             if told is not None:  # a repeat after a restart: that edit had landed
                 return ResultMessage(told.id, reply.channel_id)
-            attached = file(reply.interaction_upload_limit)
-            tries = (attached, None) if attached is not None else (None,)
-            for attempt in tries if self._token_valid(job) else ():  # (that read: 50027?)
-                try:
-                    async with await self._pacer.slot(reply.channel_id):
-                        message = await self._webhook(job).edit_message(
-                            reply.message_id,
-                            content=text(attempt is not None),
-                            embed=notice.embed,
-                            attachments=[attempt] if attempt else [],
-                            view=notice.view,
-                            allowed_mentions=mention(job),
-                        )
-                    return ResultMessage(message.id, reply.channel_id)
-                except discord.HTTPException as error:
-                    self._note_token(job, error)
-                    if attempt is not None and code_of(error) in TOO_LARGE:
-                        continue  # larger than Discord allows here after all: send the link
-                    # Token gone, reply deleted, or anything else: post instead.
-                    log.info("job %s: reply not editable (%s), posting", job.id, code_of(error))
-                    break
-                except TRANSPORT as error:
-                    # The upload may have landed with its answer lost: look before posting.
-                    log.info("job %s: upload unanswered (%s)", job.id, type(error).__name__)
-                    landed = await self._settle_reply_if_told(job, notice, token=True)
-                    if landed is not None:
-                        return ResultMessage(landed.id, reply.channel_id)
-                    break
+            # A 413 means the user's allowance (Nitro) is smaller than Discord said: the
+            # guild's limit is the floor of it.
+            limits = (reply.interaction_upload_limit, reply.guild_upload_limit)
+            async with aclosing(uploads(notice, limits)) as attempts:
+                async for attempt in attempts:
+                    if not self._token_valid(job):  # (that read: 50027? a long fit?)
+                        break
+                    placed = await self._upload_by_token(job, notice, attempt)
+                    if isinstance(placed, ResultMessage):
+                        return placed
+                    if not placed or attempt is None:
+                        break
         return await self._tell(job, notice)
+
+    async def _upload_by_token(
+        self, job: Job, notice: Notice, attempt: Upload | None
+    ) -> ResultMessage | bool:
+        """Show the result in the reply by token: where it is, True to try a smaller file
+        (413), False to post instead."""
+        reply = job.reply
+        assert reply.message_id is not None
+        try:
+            async with await self._pacer.slot(reply.channel_id):
+                message = await self._webhook(job).edit_message(
+                    reply.message_id,
+                    content=notice.text(attempt.shown if attempt else "link"),
+                    embed=notice.embed,
+                    attachments=[attempt.file] if attempt else [],
+                    view=notice.view,
+                    allowed_mentions=mention(job),
+                )
+            return ResultMessage(message.id, reply.channel_id)
+        except discord.HTTPException as error:
+            self._note_token(job, error)
+            if attempt is not None and code_of(error) in TOO_LARGE:
+                return True  # larger than Discord allows here after all: smaller, or the link
+            # Token gone, reply deleted, or anything else: post instead.
+            log.info("job %s: reply not editable (%s), posting", job.id, code_of(error))
+            return False
+        except TRANSPORT as error:
+            # The upload may have landed with its answer lost: look before posting.
+            log.info("job %s: upload unanswered (%s)", job.id, type(error).__name__)
+            landed = await self._settle_reply_if_told(job, notice, token=True)
+            if landed is not None:
+                return ResultMessage(landed.id, reply.channel_id)
+            return False
 
     async def _fail(self, job: Job, error: HHError) -> None:
         reason = s.error_message(error)
@@ -199,7 +192,7 @@ class DiscordDelivery:
             embed=embed,
             view=None,
             text=lambda _: text,
-            file=lambda _: None,
+            file=no_file,
             last_resort=text,
         )
         await self._tell(job, notice)
@@ -331,8 +324,10 @@ class DiscordDelivery:
             return None
         if shows_state(message, job.id, notice.state):
             return message
-        if notice.filename and any(a.filename == notice.filename for a in message.attachments):
-            fields = {"content": notice.text(True), "embed": notice.embed, "view": notice.view}
+        landed = notice.shown_by([a.filename for a in message.attachments])
+        if landed is not None:
+            content = notice.text(landed)
+            fields = {"content": content, "embed": notice.embed, "view": notice.view}
             await self._edit_reply(job, token=token, **fields)
             return message
         return None
@@ -351,28 +346,31 @@ class DiscordDelivery:
             reference = discord.MessageReference(
                 message_id=reply.message_id, channel_id=reply.channel_id, fail_if_not_exists=False
             )
-        limit = reply.guild_upload_limit if ref else min(reply.guild_upload_limit, DM_UPLOAD_LIMIT)
-        attached = notice.file(limit)
-        try:
-            return await self._send_one(target, notice, attached, reference, job)
-        except discord.HTTPException as error:
-            if attached is None or code_of(error) not in TOO_LARGE:
-                raise
-        return await self._send_one(target, notice, None, reference, job)
+        # A 413 in a channel: the default 10 MiB is the floor of any guild's limit.
+        dm_limit = min(reply.guild_upload_limit, DM_UPLOAD_LIMIT)
+        limits = (reply.guild_upload_limit, dm_limit) if ref else (dm_limit,)
+        async with aclosing(uploads(notice, limits)) as attempts:
+            async for attempt in attempts:
+                try:
+                    return await self._send_one(target, notice, attempt, reference, job)
+                except discord.HTTPException as error:
+                    if attempt is None or code_of(error) not in TOO_LARGE:
+                        raise
+        raise AssertionError("unreachable: the last attempt (the link) returns or raises")
 
     async def _send_one(
         self,
         target: discord.PartialMessageable | discord.DMChannel,
         notice: Notice,
-        attached: discord.File | None,
+        attached: Upload | None,
         reference: discord.MessageReference | None,
         job: Job,
     ) -> discord.Message:
         async with await self._pacer.slot(target.id):
             return await target.send(
-                notice.text(attached is not None),
+                notice.text(attached.shown if attached else "link"),
                 embed=notice.embed,
-                file=attached or discord.utils.MISSING,
+                file=attached.file if attached else discord.utils.MISSING,
                 view=notice.view or discord.utils.MISSING,
                 allowed_mentions=mention(job),
                 reference=reference,

@@ -4,8 +4,9 @@ whole-request caps a file must fit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import aiohttp
 import discord
@@ -34,13 +35,33 @@ def upload_allowance(limit: int) -> int:
     return min(limit, max(REQUEST_CAP, limit) - REQUEST_OVERHEAD)
 
 
-def video_filename(job_id: str) -> str:
-    return f"hh-{job_id}.mp4"
+def video_filename(job_id: str, *, fitted: bool = False) -> str:
+    """The upload's name: a copy fitted to the route's limit is named apart from the original
+    (how a repeat after a restart knows which one landed)."""
+    return f"hh-{job_id}-fitted.mp4" if fitted else f"hh-{job_id}.mp4"
 
 
 def mention(job: Job) -> discord.AllowedMentions:
     """Ping the job's owner and nobody else."""
     return discord.AllowedMentions(users=[discord.Object(job.user_id)], everyone=False, roles=False)
+
+
+Shown = Literal["link", "file", "fitted"]
+"""What a message shows of the video: the link only, the original file, or a copy fitted to
+the route's limit (the link to the original beside it)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file for one route, opened for one request."""
+
+    file: discord.File
+    shown: Shown
+    size: int
+
+
+async def no_file(_limit: int) -> Upload | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,7 +71,18 @@ class Notice:
     state: JobState  # the final state the embed shows (how a repeat recognises it)
     embed: discord.Embed
     view: discord.ui.View | None
-    text: Callable[[bool], str]  # the message content, given whether the file is attached
-    file: Callable[[int], discord.File | None]  # the file if it fits the limit, else None
+    text: Callable[[Shown], str]  # the message content, given what is attached
+    # A file within the route's upload limit (the original, or a copy fitted to the limit,
+    # which may take an encode), else None: the link only.
+    file: Callable[[int], Awaitable[Upload | None]]
     last_resort: str  # content for the reply itself when no message can be posted
     filename: str | None = None  # the video's file name, when the notice carries one
+    fitted_filename: str | None = None  # the name of a copy fitted to a route's limit
+
+    def shown_by(self, filenames: list[str]) -> Shown | None:
+        """What a message with attachments named ``filenames`` shows of the video, if any."""
+        if self.filename is not None and self.filename in filenames:
+            return "file"
+        if self.fitted_filename is not None and self.fitted_filename in filenames:
+            return "fitted"
+        return None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -20,6 +24,9 @@ from hh_bot.jobs.intake import VideoService
 from hh_bot.jobs.poll_memory import PollMemory
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.runner import Runner, RunnerConfig
+from hh_bot.media.archive import Archive, LocalArchive
+from hh_bot.media.ffmpeg import FFmpeg
+from hh_bot.media.fit import Fitter
 from hh_bot.observability.api_timing import TimedClient
 from hh_bot.observability.discord_trace import rate_limit_trace
 from hh_bot.observability.metrics import Metrics
@@ -43,6 +50,8 @@ class Services:
     tmp_dir: Path
     downloads: aiohttp.ClientSession | None = None  # result links only (see api.result_link)
     metrics_server: MetricsServer | None = None  # only with METRICS_PORT
+    fitter: Fitter | None = None  # fits videos to upload limits (None: the original or the link)
+    archive: Archive | None = None  # keeps the originals (None: ARCHIVE_BUDGET_GB=0)
     _runner: Runner | None = field(default=None, init=False)
     _video: VideoService | None = field(default=None, init=False)
 
@@ -76,6 +85,8 @@ class Services:
             planner=self.planner,
             config=config,
             tmp_dir=self.tmp_dir,
+            fitter=self.fitter,
+            archive=self.archive,
         )
         self._video = VideoService(
             settings=s,
@@ -109,7 +120,33 @@ class Services:
         await self.session.close()
         if self.downloads is not None:
             await self.downloads.close()
-        await self.store.close()
+        await self.store.close()  # (each fit removes its own directory, also when cancelled)
+
+
+FIT_DIR_GLOB = "hh-fit-*"  # the Fitter's private directories (hh_bot.media.fit)
+FIT_RUNS = 4  # ffmpeg runs one fit may make (probe, two passes, a retried second pass)
+
+
+def remove_fit_leftovers(tmp_dir: Path, older_than: float) -> None:
+    """Remove fitting directories a killed process left behind: only those older than any
+    live fit can be (another process on this host may share ``tmp_dir``)."""
+    if not tmp_dir.is_dir():
+        return
+    now = time.time()
+    for stale in tmp_dir.glob(FIT_DIR_GLOB):
+        with contextlib.suppress(OSError):
+            if now - stale.stat().st_mtime > older_than:
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+def build_media(settings: Settings, tmp_dir: Path) -> tuple[Fitter, Archive | None]:
+    """One ffmpeg owner (its slots bound the transcodes of the whole process) and the archive."""
+    m = settings.media
+    ffmpeg = FFmpeg(slots=m.transcode_slots, timeout=m.transcode_timeout)
+    archive = None
+    if m.archive_budget_bytes > 0:
+        archive = LocalArchive(Path(m.archive_dir), m.archive_budget_bytes)
+    return Fitter(ffmpeg, tmp_dir=tmp_dir), archive
 
 
 async def build_services(
@@ -131,6 +168,10 @@ async def build_services(
         memory=PollMemory(store),
     )
     await planner.recall()  # what earlier runs learned about task durations
+    tmp_dir = tmp_dir or Path(tempfile.gettempdir()) / "hh-bot"
+    stale_after = FIT_RUNS * settings.media.transcode_timeout + 60
+    await asyncio.to_thread(remove_fit_leftovers, tmp_dir, stale_after)
+    fitter, archive = build_media(settings, tmp_dir)
     metrics = Metrics() if settings.metrics.port is not None else None
     client = HappyHorseClient if metrics is None else partial(TimedClient, metrics=metrics)
     services = Services(
@@ -154,8 +195,10 @@ async def build_services(
         policy=policy,
         quota=Quota(store, policy, settings, clock),
         planner=planner,
-        tmp_dir=tmp_dir or Path(tempfile.gettempdir()) / "hh-bot",
+        tmp_dir=tmp_dir,
         downloads=downloads,
+        fitter=fitter,
+        archive=archive,
     )
     if metrics is not None:
         server = MetricsServer(

@@ -13,8 +13,10 @@ The crash of the real process (SIGKILL at every step, then a restart) is covered
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,9 +30,11 @@ from aiohttp import web
 
 from cogs.http_timeout import set_discord_timeout
 from cogs.ui import strings as s
+from hh_bot.config import MediaSettings
 from hh_bot.errors import HHError
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.runner import RunnerConfig
+from hh_bot.media import archive as media_archive
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.core_world import core_world
 from tests.fakes import happyhorse_shapes as shapes
@@ -39,6 +43,7 @@ from tests.fakes.discord_payloads import ALICE_ID, MIB, TEXT_CHANNEL_ID, StoredM
 from tests.fakes.discord_rest import RecordedRequest
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 from tests.matrix import Gate, OpenOnLog, WriteLock, bot_messages, ping_problems, visible_text
+from tests.media_clips import Clips, clips_fixture  # noqa: F401 - a fixture
 from tests.waiting import eventually
 
 FAST = TaskScript(duration=30.0)
@@ -102,6 +107,7 @@ class FaultWorld:
     lock: WriteLock
     handle: FakeInteraction | None = None
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    clips: Clips | None = None  # real H.264 clips, for the media rows
 
     async def job(self) -> Job:
         async def one() -> Job | None:
@@ -278,6 +284,58 @@ async def long_lock_at_task_end(fw: FaultWorld) -> None:
     await fw.lock.acquire()
     await fw.completion_seen(margin=60.0)  # 300 ms: three times the busy_timeout
     await fw.lock.release()
+
+
+# --- media (real clips; hh_bot.media) -------------------------------------------------------
+def api_sends(pick: Callable[[Clips], bytes]) -> Hook:
+    """The API's video is made of a real clip (``pick`` may cut it)."""
+
+    async def arrange(fw: FaultWorld) -> None:
+        assert fw.clips is not None
+        fw.w.hh.video_bytes = pick(fw.clips)
+
+    return arrange
+
+
+def big_clip(clips: Clips) -> bytes:
+    return clips.big.read_bytes()  # 12 MB: over the 10 MiB route, so it is fitted
+
+
+def big_clip_cut(clips: Clips) -> bytes:
+    data = clips.big.read_bytes()
+    return data[: len(data) * 95 // 100]  # still over 10 MiB; the last packets are missing
+
+
+def small_clip(clips: Clips) -> bytes:
+    return clips.small.read_bytes()
+
+
+async def ffmpeg_killed_on_encode(fw: FaultWorld) -> None:
+    """ffmpeg is killed (SIGKILL) as soon as it starts an encode; probes run for real."""
+    fitter = fw.w.services.fitter
+    assert fitter is not None
+    wrapper = fw.w.tmp / "ffmpeg-killed"
+    kill_on_encode = 'case "$*" in *" -pass "*) kill -KILL $$ ;; esac'
+    wrapper.write_text(f'#!/bin/sh\n{kill_on_encode}\nexec {fitter.ffmpeg.exe} "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    fitter.ffmpeg.exe = str(wrapper)
+    await api_sends(big_clip)(fw)
+
+
+async def disk_full_when_archiving(fw: FaultWorld) -> None:
+    """The archive's copy meets ENOSPC half-way (the seam ``archive._copy``)."""
+    saved = media_archive._copy
+
+    def full(src: Path, dst_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    media_archive._copy = full
+    fw.cleanups.append(lambda: setattr(media_archive, "_copy", saved))
+    await api_sends(small_clip)(fw)
+
+
+def media_settings(tmp: Path, **changes: Any) -> MediaSettings:
+    return MediaSettings(archive_dir=str(tmp / "archive"), **changes)
 
 
 # --- the network to Discord (tests/fakes/discord_network.py) ---------------------------------
@@ -613,6 +671,17 @@ ROWS: list[Row] = [
         refused(s.INTERNAL), lock_before, allow=(sqlite3.OperationalError,)),
     Row("db-locked-mid-job", "database", "locked past busy_timeout when the task ends",
         done(), during=long_lock_at_task_end),
+    # -- media: fitting to the route's limit, the archive (real H.264 clips) --------------
+    Row("media-corrupt-mp4", "media", "a 12 MB MP4 from the API with its last packets missing",
+        done(message=LINK), api_sends(big_clip_cut)),
+    Row("media-ffmpeg-timeout", "media", "the fit outlives TRANSCODE_TIMEOUT (killed)",
+        done(message=LINK), api_sends(big_clip), settings={"transcode_timeout": 0.05}),
+    Row("media-ffmpeg-killed", "media", "ffmpeg killed by a signal as the encode starts",
+        done(message=LINK), ffmpeg_killed_on_encode),
+    Row("media-too-small", "media", "a limit so small no encode fits (300 KB for 5 s)",
+        done(message=LINK), api_sends(big_clip), video={"attachment_size_limit": 300_000}),
+    Row("media-disk-full", "media", "the disk fills up while archiving the original",
+        done(), disk_full_when_archiving),
 ]
 # fmt: on
 
@@ -622,6 +691,10 @@ ROWS: list[Row] = [
 async def fault_world(tmp: Path, row: Row) -> AsyncIterator[FaultWorld]:
     gate = Gate(0) if row.gated else None
     settings = dict(row.settings)
+    if row.group == "media" or "transcode_timeout" in settings:
+        timeout = settings.pop("transcode_timeout", None)
+        changes = {} if timeout is None else {"transcode_timeout": timeout}
+        settings["media"] = media_settings(tmp, **changes)
     if gate is not None:
         settings["apiyi_base_url"] = gate.url
     allow = (HHError, *row.allow)
@@ -706,11 +779,13 @@ async def run_bot_row(fw: FaultWorld, row: Row) -> Outcome:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
-async def test_fault(tmp_path: Path, row: Row) -> None:
+async def test_fault(tmp_path: Path, row: Row, request: pytest.FixtureRequest) -> None:
     if row.core is not None:
         assert await row.core(tmp_path) == row.expect
         return
     async with fault_world(tmp_path, row) as fw:
+        if row.group == "media":
+            fw.clips = request.getfixturevalue("clips")
         try:
             observed = await run_bot_row(fw, row)
         finally:
@@ -727,10 +802,13 @@ async def test_fault(tmp_path: Path, row: Row) -> None:
         unused = [*hh.create_faults, *hh.poll_faults, *hh.download_faults, *fake.faults]
         unused += fake.net_faults
         assert unused == [], "an injected fault never happened"
+        tmp_dir = fw.w.services.tmp_dir
+        assert list(tmp_dir.rglob("*")) == [], "left in tmp"
 
 
 def test_the_matrix_covers_every_kind_of_fault() -> None:
     assert len({r.id for r in ROWS}) == len(ROWS)
     assert {r.group for r in ROWS} == {
         "create", "poll", "task", "download", "discord", "discord-net", "process", "database",
+        "media",
     }  # fmt: skip

@@ -46,6 +46,7 @@ GROUPS = {
     "discord-net": "The network to Discord (reset before handling, answer lost, stall)",
     "process": "The process",
     "database": "The database",
+    "media": "Fitting the video to the upload limit, archiving the original (real H.264 clips)",
 }
 
 

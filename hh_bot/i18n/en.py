@@ -79,6 +79,9 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "to upload here. Download it: {url} (the link expires {expires}).",
         "result.ready_link_unknown_size": "<@{user_id}> your video is ready: {url} "
         "(the link expires {expires}).",
+        "result.ready_fitted": "<@{user_id}> your video is ready. At {size} the original is too "
+        "large to upload here, so this is a smaller copy; the original: {url} "
+        "(the link expires {expires}).",
         "result.failed_for": "<@{user_id}> your video job {job_id} did not finish: {reason}",
         "result.nothing_charged": _NOTHING,
         # -- buttons ---------------------------------------------------------------------------

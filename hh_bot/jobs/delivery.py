@@ -33,12 +33,31 @@ class ProgressView:
     eta: float | None = None  # unix time of the expected completion, shown as <t:…:R>
 
 
+class Fitting(Protocol):
+    async def within(self, max_bytes: int) -> Path | None:
+        """A copy of the video of at most ``max_bytes`` bytes, or None (send the link)."""
+        ...
+
+
 @dataclass(frozen=True)
 class VideoResult:
     url: str  # the signed link, valid until ``url_expires_at``
     url_expires_at: float
     file: Path | None  # the downloaded MP4, or None when it could not be fetched
     size: int | None
+    fitting: Fitting | None = None  # makes smaller copies; None: the original or the link
+
+    async def upload_file(self, max_bytes: int) -> Path | None:
+        """A file of at most ``max_bytes`` bytes to upload: the original when it fits (never
+        re-encoded), else a fitted copy, else None (the link). Valid until the delivery
+        returns."""
+        if self.file is None or self.size is None:
+            return None
+        if self.size <= max_bytes:
+            return self.file
+        if self.fitting is None:
+            return None
+        return await self.fitting.within(max_bytes)
 
 
 @dataclass(frozen=True)
@@ -65,8 +84,9 @@ class Delivery(Protocol):
         """Edit the job's reply to show ``view``."""
 
     async def deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
-        """Hand the video (file when it fits, else the link) to the user; return where the
-        message that carries it lives (None when not known)."""
+        """Hand the video to the user (the file, or a copy fitted to the route's limit beside
+        the link, else the link); return where the message that carries it lives (None when
+        not known)."""
 
     async def fail(self, job: Job, error: HHError) -> None:
         """Tell the user the job ended without a video, and why."""

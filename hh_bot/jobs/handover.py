@@ -1,7 +1,12 @@
 """The last step of a job: fetch the finished video and hand it to its owner.
 
 One transfer slot covers both directions (download, then upload), which bounds memory and
-bandwidth. Delivery is idempotent (each attempt first looks for what an earlier one may have
+bandwidth. Between the two, the original goes into the archive (when there is one), so the
+result outlives the API's 24-hour link; an archive that fails (disk full …) is logged and the
+job goes on. The delivery may ask for copies fitted to a route's upload limit (``FittedCopies``);
+they and the download are removed when the handover ends, whatever happened.
+
+Delivery is idempotent (each attempt first looks for what an earlier one may have
 posted), so a ``DeliveryError`` — Discord unreachable on every route — is retried with growing
 waits before the job is given up: a paid video is not thrown away over a short outage.
 """
@@ -18,7 +23,11 @@ from hh_bot.api.client import TaskStatus
 from hh_bot.clock import Clock
 from hh_bot.errors import DownloadError, UnsafeLink
 from hh_bot.jobs.delivery import Delivery, DeliveryError, ResultMessage, VideoResult, link_expiry
+from hh_bot.jobs.fitting import FittedCopies
 from hh_bot.jobs.model import Job, JobState
+from hh_bot.media.archive import Archive
+from hh_bot.media.errors import MediaError
+from hh_bot.media.fit import Fitter
 from hh_bot.store.interface import Store
 
 log = logging.getLogger(__name__)
@@ -44,6 +53,8 @@ class Handover:
         max_video_bytes: int,
         slots: int,
         retry_waits: tuple[float, ...] = DELIVERY_RETRY_WAITS,
+        fitter: Fitter | None = None,
+        archive: Archive | None = None,
         finished_running: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
@@ -54,6 +65,8 @@ class Handover:
         self._max_video_bytes = max_video_bytes
         self._slots = asyncio.Semaphore(slots)
         self._retry_waits = retry_waits
+        self._fitter = fitter
+        self._archive = archive
         self._finished_running = finished_running
 
     async def fetch_and_deliver(self, job: Job, status: TaskStatus) -> Job:
@@ -84,22 +97,43 @@ class Handover:
     async def _transfer(
         self, job: Job, url: str, path: Path, now: float
     ) -> tuple[Job, ResultMessage | None]:
-        """Download the video, then hand it over; no progress edit in between, since the
-        delivery's own edit follows at once (two edits in a moment only invite 429s)."""
+        """Download the video, archive it, then hand it over; no progress edit in between,
+        since the delivery's own edit follows at once (two edits in a moment only invite 429s)."""
+        copies: FittedCopies | None = None
         try:
             size = await self._download(job, url, path)
             job = job.advance(JobState.DELIVERING, self._clock.now())
             await self._store.save(job)
+            if size is not None:
+                await self._keep(job, path)
+                if self._fitter is not None:
+                    copies = FittedCopies(self._fitter, path, size, label=job.id)
             result = VideoResult(
                 url=url,
                 url_expires_at=link_expiry(url, (job.completed_at or now)),
                 file=path if size is not None else None,
                 size=size,
+                fitting=copies,
             )
             placed = await self._deliver(job, result)
         finally:
-            path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local unlink doesn't block
+            try:
+                if copies is not None:
+                    await copies.aclose()
+            finally:
+                path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local unlink doesn't block
         return job, placed
+
+    async def _keep(self, job: Job, path: Path) -> None:
+        """Archive the original; a failure costs the archived copy, never the job."""
+        if self._archive is None:
+            return
+        try:
+            stored = await self._archive.put(job.id, path)
+        except MediaError as error:
+            log.warning("job %s: original not archived (%s)", job.id, error.code)
+            return
+        log.info("job %s: original archived (%d bytes)", job.id, stored.size)
 
     async def _deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
         for wait in (*self._retry_waits, None):

@@ -37,6 +37,8 @@ from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.notices import Endings
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.progress import ProgressPainter
+from hh_bot.media.archive import Archive
+from hh_bot.media.fit import Fitter
 from hh_bot.store.interface import Store
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ class Runner:
         planner: PollPlanner,
         config: RunnerConfig,
         tmp_dir: Path,
+        fitter: Fitter | None = None,
+        archive: Archive | None = None,
     ) -> None:
         self._store = store
         self._api = api
@@ -91,6 +95,8 @@ class Runner:
             tmp_dir=tmp_dir,
             max_video_bytes=config.max_video_bytes,
             slots=config.transfer_slots,
+            fitter=fitter,
+            archive=archive,
             finished_running=lambda: self._wake.set(),  # a slot under the global cap is free
         )
         self._wake = asyncio.Event()
