@@ -16,13 +16,15 @@ The guarantees every backend keeps:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hh_bot.errors import HHError
 from hh_bot.jobs.model import FINAL_STATES, Job, JobState
+from hh_bot.reports.charts import SpendRow
+from hh_bot.reports.export import LedgerLine
 
 UNFINISHED = tuple(s.value for s in JobState if s not in FINAL_STATES)
 """The states of a job still to be driven, as stored."""
@@ -131,6 +133,23 @@ class Store(Protocol):
     async def usage_report(
         self, guild_id: int | None, since: float, until: float
     ) -> list[UsageRow]: ...
+
+    async def spend_by_day(
+        self, guild_id: int | None, since: float, until: float, user_id: int | None = None
+    ) -> list[SpendRow]:
+        """What members were charged (delivered videos) per UTC day of creation, for jobs
+        created in [since, until) on ``guild_id`` (None: everywhere), of ``user_id`` if given:
+        sorted ``(day, user_id, charged_milli)``, the rows the charts draw."""
+        ...
+
+    def ledger_lines(
+        self, guild_id: int | None, since: float, until: float, *, page: int = 2000
+    ) -> AsyncIterator[LedgerLine]:
+        """The ledger entries of jobs created in [since, until) on ``guild_id``, in the order
+        written, read ``page`` rows at a time as the caller pulls (never the whole period at
+        once). ``charged`` is the amount of a commit (0 for a reserve or release);
+        ``possibly_billed`` is the job's billing amount, on its settling entry."""
+        ...
 
     # -- the dispatcher's shared state: holds across processes ----------------------------------
 
