@@ -35,6 +35,7 @@ from hh_bot.config import ConfigError, Settings, load_settings
 from hh_bot.logs import setup_logging
 from hh_bot.reachability import UNREACHABLE, ReconnectBackoff, describe
 from hh_bot.references.checker import ReferenceChecker
+from hh_bot.reports.charts import warm_up
 from hh_bot.store.interface import StoreUnavailable
 
 log = logging.getLogger("hh_bot")
@@ -64,6 +65,7 @@ class HHBot(commands.Bot):
         self.force_sync = force_sync
         self.job_actions = JobActions(self)
         self.delivery = DiscordDelivery(self, services.clock)
+        self._chart_warm_up: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         set_discord_timeout(self, self.services.settings.discord_timeout)  # after login
@@ -72,6 +74,8 @@ class HHBot(commands.Bot):
         self.add_dynamic_items(JobButton)
         await sync_commands(self, force=self.force_sync)
         await self.services.start_runner(self.delivery)
+        # Scheduled, not awaited: loading matplotlib must not delay readiness.
+        self._chart_warm_up = asyncio.create_task(asyncio.to_thread(warm_up))
 
     async def close(self) -> None:
         with contextlib.suppress(RuntimeError):

@@ -1,7 +1,9 @@
-"""/quota and /jobs: each user's own allowance and jobs, shown only to them."""
+"""/quota and /jobs: each user's own allowance (with their month as a small chart) and jobs,
+shown only to them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import discord
@@ -9,7 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ui import strings as s
-from hh_bot.access.quota import PeriodUsage
+from cogs.ui.charts import USER_FILE, user_chart
+from hh_bot.access.quota import PeriodUsage, month_start
 from hh_bot.jobs.model import Job
 
 if TYPE_CHECKING:
@@ -72,13 +75,22 @@ class AccountCog(commands.Cog):
             value=s.QUOTA_JOBS_LINE.format(running=summary.running, queued=summary.queued),
             inline=False,
         )
+        since = month_start(services.clock.now())
+        spend = await services.store.spend_by_day(
+            interaction.guild_id, since, services.clock.now() + 1, user_id=interaction.user.id
+        )
+        chart = await user_chart(
+            spend, dt.datetime.fromtimestamp(since, dt.UTC).date(),
+            daily_limit=day.limit, monthly_limit=month.limit,
+        )  # fmt: skip
+        embed.set_image(url=f"attachment://{USER_FILE}")
         settings = services.settings
         embed.set_footer(
             text=s.QUOTA_PRICES.format(
                 p720=s.money(settings.price_720p_milli), p1080=s.money(settings.price_1080p_milli)
             )
         )
-        await interaction.edit_original_response(embed=embed)
+        await interaction.edit_original_response(embed=embed, attachments=[chart])
 
     @app_commands.command(name="jobs", description=s.JOBS_DESC)
     async def jobs(self, interaction: Interaction) -> None:

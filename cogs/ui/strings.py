@@ -288,6 +288,22 @@ ADMIN_USAGE_TITLE = _t("admin.usage_title")
 ADMIN_USAGE_LINE = _t("admin.usage_line")
 ADMIN_USAGE_NOTE = _t("admin.usage_note")
 ADMIN_RUNNING_MORE = _t("admin.running_more")
+ADMIN_EXPORT_DESC = _t("admin.export_desc")
+ADMIN_EXPORT_PERIOD_DESC = _t("admin.export_period_desc")
+ADMIN_EXPORT_BAD_PERIOD = _t("admin.export_bad_period")
+ADMIN_EXPORT_PART = _t("admin.export_part")
+
+# -- spend charts ----------------------------------------------------------------------------
+CHART_SERVER_TITLE = _t("chart.server_title")
+CHART_USER_TITLE = _t("chart.user_title")
+CHART_X_LABEL = _t("chart.x_label")
+CHART_Y_LABEL = _t("chart.y_label")
+CHART_MONTH_TOTAL = _t("chart.month_total")
+CHART_MONTH_AXIS = _t("chart.month_axis")
+CHART_DAILY_LIMIT = _t("chart.daily_limit")
+CHART_MONTHLY_LIMIT = _t("chart.monthly_limit")
+CHART_OTHERS = _t("chart.others")
+CHART_ANONYMOUS = _t("chart.anonymous")
 
 ADMIN_PERIODS = {"day": _t("admin.period.day"), "month": _t("admin.period.month")}
 ADMIN_BLOCKLIST_ACTIONS = {

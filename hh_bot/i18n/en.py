@@ -14,6 +14,7 @@ Keys are dotted, grouped by prefix:
 ``jobs.*``       the /jobs list
 ``error.*``      everything else that can end a request or a job
 ``admin.*``      /hh-admin
+``chart.*``      the words on the spend charts (/hh-admin usage, /quota)
 ``reference.*``  why a reference image or link is refused (``Reason`` codes of the checker
                  and the public-address policy; ``{reason}`` is the wrapped cause)
 ``download.*``   why a result link is refused (``Reason`` codes; shown to operators in logs)
@@ -253,6 +254,22 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "admin.usage_note": "Charged: delivered videos. Possibly billed: every task the API "
         "may have billed the key for, including jobs that ended without a video after their "
         "task was made.",
+        "admin.export_desc": "The ledger of a month as CSV files, for accounting",
+        "admin.export_period_desc": "The month, as YYYY-MM (default: this month, UTC)",
+        "admin.export_bad_period": "Give the month as YYYY-MM, for example 2026-11.",
+        "admin.export_part": "Ledger {period}, file {number}: {rows} entries · {charged} "
+        "charged · {billed} possibly billed",
+        # -- spend charts (/hh-admin usage, /quota) ----------------------------------------------
+        "chart.server_title": "Charged per day, {month}",
+        "chart.user_title": "Your videos per day, {month}",
+        "chart.x_label": "Day of the month (UTC)",
+        "chart.y_label": "Charged per day (USD)",
+        "chart.month_total": "Month so far",
+        "chart.month_axis": "Month so far (USD)",
+        "chart.daily_limit": "Daily limit",
+        "chart.monthly_limit": "Monthly limit",
+        "chart.others": "Everyone else",
+        "chart.anonymous": "(removed member)",
         # -- reference images: the checker ------------------------------------------------------
         "reference.problem": "Problem with {image}: {reason}",
         # labels name an image inside other reasons ("is the same image as link 1")
