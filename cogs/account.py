@@ -13,6 +13,7 @@ from discord.ext import commands
 from cogs.ui import strings as s
 from cogs.ui.charts import USER_FILE, user_chart
 from hh_bot.access.quota import PeriodUsage, month_start
+from hh_bot.access.strikes import Standing
 from hh_bot.jobs.model import Job
 
 if TYPE_CHECKING:
@@ -29,6 +30,14 @@ def _usage_line(usage: PeriodUsage) -> str:
         left=left,
         resets=s.relative(usage.resets_at),
     )
+
+
+def _strikes_line(standing: Standing) -> str:
+    if standing.cooling_until is not None:
+        resets = s.relative(standing.cooling_until.timestamp())
+        return s.QUOTA_STRIKES_COOLING.format(count=standing.strikes_today, resets=resets)
+    hours = standing.next_cooldown.total_seconds() / 3600
+    return s.QUOTA_STRIKES_LINE.format(count=standing.strikes_today, next=f"{hours:g} h")
 
 
 def job_link(job: Job) -> str:
@@ -70,6 +79,9 @@ class AccountCog(commands.Cog):
             g_day, g_month = summary.guild
             embed.add_field(name=s.QUOTA_SERVER_TODAY, value=_usage_line(g_day), inline=False)
             embed.add_field(name=s.QUOTA_SERVER_MONTH, value=_usage_line(g_month), inline=False)
+        strikes = summary.strikes
+        if strikes is not None and (strikes.strikes_today or strikes.cooling_until):
+            embed.add_field(name=s.QUOTA_STRIKES, value=_strikes_line(strikes), inline=False)
         embed.add_field(
             name=s.QUOTA_JOBS,
             value=s.QUOTA_JOBS_LINE.format(running=summary.running, queued=summary.queued),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from hh_bot.reports.export import csv_parts
@@ -97,3 +98,25 @@ async def test_an_export_of_100000_rows_is_read_page_by_page(tmp_path: Path) -> 
         assert pages == 2 * jobs // 1000 + 1
     finally:
         await store.close()
+
+
+async def test_moderation_refusals_are_read_from_the_jobs_that_ended_in_one(store: Store) -> None:
+    at_create = make_job("m1", user_id=1, created_at=T0)
+    by_task = make_job("m2", user_id=1, created_at=T0 + 10)
+    other_failure = make_job("m3", user_id=1, created_at=T0 + 20)
+    elsewhere = make_job("m4", user_id=1, guild_id=999, created_at=T0 + 30)
+    someone_else = make_job("m5", user_id=2, created_at=T0 + 40)
+    await insert(store, at_create, by_task, other_failure, elsewhere, someone_else)
+    submitted = at_create.advance(S.SUBMITTING, T0 + 1)
+    await store.save(submitted.advance(S.FAILED, T0 + 2, error_kind="ModerationBlocked"))
+    ran = finish(by_task, S.FAILED, T0 + 100)
+    await store.save(replace(ran, error_kind="TaskFailed", error_detail="DataInspectionFailed"))
+    failed = finish(other_failure, S.FAILED, T0 + 200)
+    await store.save(replace(failed, error_kind="TaskFailed", error_detail="InternalError"))
+    for job in (elsewhere, someone_else):
+        blocked = job.advance(S.SUBMITTING, T0 + 300)
+        await store.save(blocked.advance(S.FAILED, T0 + 301, error_kind="ModerationBlocked"))
+
+    assert await store.moderation_refusals(100, 1, T0) == [T0 + 2, T0 + 100]
+    assert await store.moderation_refusals(100, 1, T0 + 50) == [T0 + 100]
+    assert await store.moderation_refusals(999, 1, T0) == [T0 + 301]

@@ -135,6 +135,7 @@ QUOTA = {
     "banned": NOT_ALLOWED["banned"],
     "too_many_jobs": _t("quota.too_many_jobs"),
     "cooldown": _t("quota.cooldown"),
+    "moderation_cooldown": _t("quota.moderation_cooldown"),
     "user_day": _t("quota.user_day"),
     "user_month": _t("quota.user_month"),
     "guild_day": _t("quota.guild_day"),
@@ -236,6 +237,9 @@ QUOTA_JOBS = _t("quota.jobs")
 QUOTA_JOBS_LINE = _t("quota.jobs_line")
 QUOTA_PRICES = _t("quota.prices")
 USAGE_LINE = _t("quota.usage_line")
+QUOTA_STRIKES = _t("quota.strikes")
+QUOTA_STRIKES_LINE = _t("quota.strikes_line")
+QUOTA_STRIKES_COOLING = _t("quota.strikes_cooling")
 JOBS_TITLE = _t("jobs.title")
 JOB_LINE = _t("jobs.line")
 NO_JOBS = _t("jobs.none")

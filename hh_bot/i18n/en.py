@@ -140,6 +140,12 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "Wait for one to finish.",
         "quota.cooldown": "Please wait a moment between videos: you can start the next one "
         "{resets}.",
+        "quota.moderation_cooldown": "Your recent requests were refused by the video "
+        "provider's content check, so new videos are paused for you: you can start the next "
+        "one {resets}. Nothing was charged.",
+        "quota.strikes": "Content check",
+        "quota.strikes_line": "{count} refused today · the next refusal pauses you for {next}",
+        "quota.strikes_cooling": "{count} refused today · paused, you can start again {resets}",
         "quota.user_day": "You have used your daily video allowance. It resets {resets}.",
         "quota.user_month": "You have used your monthly video allowance. It resets {resets}.",
         "quota.guild_day": "This server has used its daily video allowance. It resets {resets}.",

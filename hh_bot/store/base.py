@@ -191,6 +191,20 @@ class SqlStore(ABC):
                 return
             last = int(rows[-1][0])
 
+    async def moderation_refusals(
+        self, guild_id: int | None, user_id: int, since: float
+    ) -> list[float]:
+        where = "guild_id = ?" if guild_id is not None else "guild_id IS NULL"
+        args: list[Any] = [user_id, since] + ([guild_id] if guild_id is not None else [])
+        sql = (
+            "SELECT COALESCE(finished_at, updated_at) FROM jobs WHERE user_id = ?"
+            " AND COALESCE(finished_at, updated_at) >= ?"
+            " AND (error_kind = 'ModerationBlocked'"
+            " OR (error_kind = 'TaskFailed' AND error_detail = 'DataInspectionFailed'))"
+            f" AND {where} ORDER BY 1"
+        )
+        return [float(r[0]) for r in await self._rows(sql, args)]
+
     @staticmethod
     def _report_scope(
         guild_id: int | None,

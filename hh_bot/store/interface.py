@@ -151,6 +151,14 @@ class Store(Protocol):
         ``possibly_billed`` is the job's billing amount, on its settling entry."""
         ...
 
+    async def moderation_refusals(
+        self, guild_id: int | None, user_id: int, since: float
+    ) -> list[float]:
+        """When the member's jobs on ``guild_id`` ended in a provider moderation refusal
+        (refused at create, or the task failed with DataInspectionFailed) since ``since``,
+        oldest first: the strike record ``hh_bot.access.strikes.replay`` reads."""
+        ...
+
     # -- the dispatcher's shared state: holds across processes ----------------------------------
 
     async def claim_next(
