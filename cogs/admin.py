@@ -1,5 +1,5 @@
 """/hh-admin: limits, grants, bans, channels, blocked words, server defaults, running jobs,
-usage report with its chart, ledger export.
+usage report with its chart, ledger export, purging a member's content.
 
 Visible by default to members with Manage Server; the configured admin role may use it too
 (server admins can show it to that role in Server Settings → Integrations).
@@ -20,10 +20,12 @@ from cogs.account import job_link
 from cogs.ui import strings as s
 from cogs.ui.charts import SERVER_FILE, server_chart
 from cogs.ui.permissions import is_admin
+from hh_bot.access.purge import purge_member
 from hh_bot.access.quota import day_start, month_start, next_month
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, usd_to_milli
 from hh_bot.errors import BadInput
 from hh_bot.jobs.model import JobState
+from hh_bot.media.archive import Archive
 from hh_bot.reports.export import DISCORD_UPLOAD_BYTES, UPLOAD_OVERHEAD_BYTES, csv_parts
 
 if TYPE_CHECKING:
@@ -320,6 +322,22 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
                 await interaction.edit_original_response(content=text, attachments=[file])
             else:
                 await interaction.followup.send(text, file=file, ephemeral=True)
+
+    @app_commands.command(name="purge-user", description=s.ADMIN_PURGE_DESC)
+    @app_commands.describe(member=s.ADMIN_PURGE_MEMBER_DESC)
+    async def purge_user(self, interaction: Interaction, member: discord.Member) -> None:
+        assert interaction.guild_id is not None
+        # Deferred: SQLite vacuums the whole file afterwards, which may take a while.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        # ARCHIVE HOOK: ``Services.archive`` (the archive of originals) is being wired by the
+        # archive slice; until it is there, there are no originals to delete.
+        archive: Archive | None = getattr(services, "archive", None)
+        report = await purge_member(services.store, interaction.guild_id, member.id, archive)
+        text = s.ADMIN_PURGED.format(member=member.mention, jobs=report.jobs)
+        if report.running:
+            text += " " + s.ADMIN_PURGE_RUNNING.format(count=report.running)
+        await interaction.edit_original_response(content=text, **_QUIET)
 
 
 def parse_month(text: str | None, now: float) -> dt.date:

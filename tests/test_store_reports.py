@@ -120,3 +120,35 @@ async def test_moderation_refusals_are_read_from_the_jobs_that_ended_in_one(stor
     assert await store.moderation_refusals(100, 1, T0) == [T0 + 2, T0 + 100]
     assert await store.moderation_refusals(100, 1, T0 + 50) == [T0 + 100]
     assert await store.moderation_refusals(999, 1, T0) == [T0 + 301]
+
+
+async def test_purge_member_scrubs_content_and_keeps_amounts(store: Store) -> None:
+    done = make_job("p1", user_id=1, prompt="secret words one")
+    failed = make_job("p2", user_id=1, prompt="secret words two", created_at=T0 + 5)
+    running = make_job("p3", user_id=1, prompt="still running", created_at=T0 + 6)
+    elsewhere = make_job("p4", user_id=1, guild_id=999, prompt="other server")
+    bob = make_job("p5", user_id=2, prompt="bob's own")
+    await insert(store, done, failed, running, elsewhere, bob)
+    await store.save(finish(done, S.DONE))
+    await store.save(finish(failed, S.FAILED))
+    await store.save(finish(bob, S.DONE))
+    before = await store.usage_report(100, T0, T0 + DAY)
+
+    purged = await store.purge_member(100, 1, 0)
+    assert (sorted(purged.jobs), purged.running) == (["p1", "p2"], 1)
+    after = await store.usage_report(100, T0, T0 + DAY)
+    assert sum(r.committed for r in after) == sum(r.committed for r in before)
+    assert sum(r.possibly_billed for r in after) == sum(r.possibly_billed for r in before)
+    assert sum(r.reserved for r in after) == sum(r.reserved for r in before)
+    for job_id in ("p1", "p2"):
+        job = await store.get_job(job_id)
+        assert job is not None and job.user_id == 0
+        assert (job.params.prompt, job.params.image_urls, job.params.image_labels) == ("", (), ())
+        assert job.reply.interaction_token == ""
+        assert {e.user_id for e in await store.ledger(job_id)} == {0}
+    kept = {j: await store.get_job(j) for j in ("p3", "p4", "p5")}
+    assert [k.params.prompt for k in kept.values() if k] == [
+        "still running", "other server", "bob's own",
+    ]  # fmt: skip
+    lines = [line async for line in store.ledger_lines(100, T0, T0 + DAY)]
+    assert {line.user for line in lines if line.job in ("p1", "p2")} == {0}

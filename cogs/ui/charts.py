@@ -11,6 +11,7 @@ from typing import Any
 import discord
 
 from cogs.ui import strings as s
+from hh_bot.access.purge import ANONYMOUS_ID
 from hh_bot.reports.charts import (
     TOP_N,
     ChartText,
@@ -23,8 +24,6 @@ from hh_bot.reports.charts import (
 
 SERVER_FILE = "usage.png"
 USER_FILE = "quota.png"
-ANONYMOUS_ID = 0
-"""The member id a purge leaves on the ledger."""
 
 
 def _text(title: str, month: dt.date) -> ChartText:

@@ -296,6 +296,10 @@ ADMIN_EXPORT_DESC = _t("admin.export_desc")
 ADMIN_EXPORT_PERIOD_DESC = _t("admin.export_period_desc")
 ADMIN_EXPORT_BAD_PERIOD = _t("admin.export_bad_period")
 ADMIN_EXPORT_PART = _t("admin.export_part")
+ADMIN_PURGE_DESC = _t("admin.purge_desc")
+ADMIN_PURGE_MEMBER_DESC = _t("admin.purge_member_desc")
+ADMIN_PURGED = _t("admin.purged")
+ADMIN_PURGE_RUNNING = _t("admin.purge_running")
 
 # -- spend charts ----------------------------------------------------------------------------
 CHART_SERVER_TITLE = _t("chart.server_title")

@@ -20,7 +20,7 @@ from hh_bot.reports.charts import SpendRow
 from hh_bot.reports.export import LedgerLine
 from hh_bot.store import dispatch
 from hh_bot.store.conn import Conn, scalar
-from hh_bot.store.interface import UNFINISHED, LedgerEntry, UsageRow
+from hh_bot.store.interface import UNFINISHED, LedgerEntry, Purged, UsageRow
 from hh_bot.store.rows import JOB_COLUMNS, row_to_job
 from hh_bot.store.tx import SqlTx
 
@@ -221,6 +221,48 @@ class SqlStore(ABC):
                 where.append(f"{table}.{column} = ?")
                 args.append(value)
         return " AND ".join(where), args
+
+    # -- purge -----------------------------------------------------------------------------
+
+    async def purge_member(self, guild_id: int, user_id: int, anonymous_id: int) -> Purged:
+        marks = ",".join("?" * len(UNFINISHED))
+        async with self.transaction() as tx:
+            running = int(
+                await tx.scalar(
+                    f"SELECT COUNT(*) FROM jobs WHERE user_id = ? AND guild_id = ?"
+                    f" AND state IN ({marks})",
+                    (user_id, guild_id, *UNFINISHED),
+                )
+            )
+            rows = await tx.conn.fetchall(
+                f"SELECT id, params, reply FROM jobs WHERE user_id = ? AND guild_id = ?"
+                f" AND state NOT IN ({marks}) ORDER BY created_at, id",
+                (user_id, guild_id, *UNFINISHED),
+            )
+            for job_id, params, reply in rows:
+                kept = {**json.loads(params), "prompt": "", "image_urls": [], "image_labels": []}
+                target = {**json.loads(reply), "interaction_token": ""}
+                await tx.conn.execute(
+                    "UPDATE jobs SET user_id = ?, params = ?, reply = ?, result_url = NULL"
+                    " WHERE id = ?",
+                    (anonymous_id, json.dumps(kept), json.dumps(target), job_id),
+                )
+                await tx.conn.execute(
+                    "UPDATE ledger SET user_id = ?, prompt = '' WHERE job_id = ?",
+                    (anonymous_id, job_id),
+                )
+                await tx.conn.execute(
+                    "UPDATE billing SET user_id = ? WHERE job_id = ?", (anonymous_id, job_id)
+                )
+                await tx.conn.execute("DELETE FROM notices WHERE job_id = ?", (job_id,))
+        await self._compact()
+        return Purged(tuple(str(r[0]) for r in rows), running)
+
+    async def _compact(self) -> None:
+        """Make removed text unrecoverable from the database's files, where the backend can
+        (SQLite: ``sqlite.py``). PostgreSQL: nothing more; its own VACUUM reclaims the old
+        row versions in time, and they are not reachable through SQL meanwhile."""
+        return None
 
     # -- the dispatcher's shared state (``dispatch.py``) ----------------------------------------
 

@@ -62,6 +62,16 @@ class UsageRow:
     """What the API may have billed the shared key for the member's jobs (see ``tx.py``)."""
 
 
+@dataclass(frozen=True)
+class Purged:
+    """What ``Store.purge_member`` did."""
+
+    jobs: tuple[str, ...]
+    """The ids of the finished jobs whose content was removed (for the archive)."""
+    running: int
+    """The member's jobs still unfinished, left alone (the runner holds them)."""
+
+
 class Tx(Protocol):
     """Operations inside one write transaction (``Store.transaction``)."""
 
@@ -157,6 +167,15 @@ class Store(Protocol):
         """When the member's jobs on ``guild_id`` ended in a provider moderation refusal
         (refused at create, or the task failed with DataInspectionFailed) since ``since``,
         oldest first: the strike record ``hh_bot.access.strikes.replay`` reads."""
+        ...
+
+    async def purge_member(self, guild_id: int, user_id: int, anonymous_id: int) -> Purged:
+        """Remove what the member wrote and sent from their finished jobs on ``guild_id``: the
+        prompt and reference links and names (jobs' params, the ledger's prompt), the result
+        link, the interaction token and any notice still owed; their jobs, ledger and billing
+        rows move to ``anonymous_id`` with every amount kept, so totals stay right. Other
+        members' jobs are untouched. SQLite then checkpoints its WAL and vacuums, so the text
+        is gone from the files too."""
         ...
 
     # -- the dispatcher's shared state: holds across processes ----------------------------------
