@@ -76,11 +76,18 @@ class HHBot(commands.Bot):
         await self.services.start_runner(self.delivery)
         # Scheduled, not awaited: loading matplotlib must not delay readiness.
         self._chart_warm_up = asyncio.create_task(asyncio.to_thread(warm_up))
+        self._chart_warm_up.add_done_callback(_warmed_up)
 
     async def close(self) -> None:
         with contextlib.suppress(RuntimeError):
             await self.services.runner.stop()
         await super().close()
+
+
+def _warmed_up(task: asyncio.Task[None]) -> None:
+    """A failed warm-up only makes the first chart slower (and will fail it the same way)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("charts: warm-up failed (%s)", type(task.exception()).__name__)
 
 
 def command_digest(bot: HHBot, guild: discord.abc.Snowflake | None) -> str:
