@@ -20,7 +20,7 @@ from cogs.account import job_link
 from cogs.ui import strings as s
 from cogs.ui.charts import SERVER_FILE, server_chart
 from cogs.ui.permissions import is_admin
-from hh_bot.access.purge import purge_member
+from hh_bot.access.purge import ANONYMOUS_ID, purge_member
 from hh_bot.access.quota import day_start, month_start, next_month
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, usd_to_milli
 from hh_bot.errors import BadInput
@@ -269,7 +269,8 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
         billed = sum(r.possibly_billed for r in rows)
         lines = [
             s.ADMIN_USAGE_LINE.format(
-                user=f"<@{r.user_id}>", jobs=r.jobs, spent=s.money(r.committed),
+                user=s.CHART_ANONYMOUS if r.user_id == ANONYMOUS_ID else f"<@{r.user_id}>",
+                jobs=r.jobs, spent=s.money(r.committed),
                 billed=s.money(r.possibly_billed), reserved=s.money(r.reserved),
             )
             for r in rows[:25]
@@ -325,7 +326,8 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
 
     @app_commands.command(name="purge-user", description=s.ADMIN_PURGE_DESC)
     @app_commands.describe(member=s.ADMIN_PURGE_MEMBER_DESC)
-    async def purge_user(self, interaction: Interaction, member: discord.Member) -> None:
+    async def purge_user(self, interaction: Interaction, member: discord.User) -> None:
+        # A user, not only a member: someone who left the server may ask to be removed too.
         assert interaction.guild_id is not None
         # Deferred: SQLite vacuums the whole file afterwards, which may take a while.
         await interaction.response.defer(ephemeral=True, thinking=True)

@@ -66,3 +66,18 @@ async def test_purge_removes_the_members_text_from_the_file_and_keeps_totals(
 
         report = await admin(w, "usage")  # the chart and table still render, totals kept
         assert s.money(before[1]) in report.embeds[0]["title"]
+        assert s.CHART_ANONYMOUS in report.embeds[0]["description"]
+        assert f"<@{ALICE_ID}>" not in report.embeds[0]["description"]
+
+
+async def test_a_user_who_left_the_server_can_be_purged(tmp_path: Path) -> None:
+    async with bot_world(tmp_path) as w:
+        start_of_a_day(w)
+        leaver = w.add_member("leaver")
+        text = await w.private_answer(await w.video(ALICE_PROMPT, user=leaver.id))
+        assert "accepted" in text
+        await all_final(w)
+        del w.discord.guild.members[leaver.id]
+        answer = await admin(w, "purge-user", {"member": leaver.id})
+        assert answer.content == s.ADMIN_PURGED.format(member=f"<@{leaver.id}>", jobs=1)
+        assert b"Zorblatt-7f3e9c" not in file_bytes(w)
