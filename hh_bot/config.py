@@ -100,6 +100,16 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """The opt-in health and metrics endpoint (``hh_bot/observability/server.py``)."""
+
+    port: int | None = None
+    """TCP port of /healthz and /metrics; None serves nothing, 0 takes any free port."""
+    host: str = "127.0.0.1"
+    """Address the endpoint binds; 0.0.0.0 inside a container so the host can scrape it."""
+
+
+@dataclass(frozen=True)
 class Settings:
     discord_token: Secret
     apiyi_api_key: Secret
@@ -123,6 +133,7 @@ class Settings:
     admin_role_id: int | None = None
     log_level: str = "INFO"
     media: MediaSettings = field(default_factory=MediaSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def price_per_second(self, resolution: str) -> int:
         return self.price_1080p_milli if resolution == "1080P" else self.price_720p_milli
@@ -341,6 +352,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         admin_role_id=r.optional("ADMIN_ROLE_ID", _snowflake, "a Discord role id"),
         log_level=r.get("LOG_LEVEL", _log_level, base.log_level, "DEBUG/INFO/WARNING/ERROR"),
         media=_media_settings(r),
+        metrics=MetricsSettings(
+            port=r.optional("METRICS_PORT", _int_range(0, 65535), "a TCP port 0..65535"),
+            host=r.get("METRICS_HOST", str, MetricsSettings.host, "an address to bind"),
+        ),
     )
     _database(settings.database_url)  # validates DATABASE_URL early
     return settings

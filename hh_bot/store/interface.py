@@ -72,6 +72,18 @@ class Purged:
     """The member's jobs still unfinished, left alone (the runner holds them)."""
 
 
+@dataclass(frozen=True)
+class StoreFigures:
+    """What the metrics endpoint reads from the store at scrape time (every process's jobs)."""
+
+    jobs_by_state: dict[str, int]
+    """Jobs stored in each state (states without jobs absent)."""
+    charged: int
+    """Millidollars committed in the ledger: what members were charged (delivered videos)."""
+    possibly_billed: int
+    """Millidollars the API may have billed the shared key (the ``billing`` table)."""
+
+
 class Tx(Protocol):
     """Operations inside one write transaction (``Store.transaction``)."""
 
@@ -209,3 +221,10 @@ class Store(Protocol):
     ) -> None: ...
 
     async def granted(self, guild_id: int | None, user_id: int, since: float) -> int: ...
+
+    # -- figures for the metrics endpoint ------------------------------------------------------
+
+    async def figures(self) -> StoreFigures:
+        """Job counts by state and the two spend totals: three aggregate queries on indexed
+        or small tables, cheap enough for every scrape."""
+        ...
