@@ -36,6 +36,7 @@ from hh_bot.logs import setup_logging
 from hh_bot.observability.server import MetricsUnavailable
 from hh_bot.reachability import UNREACHABLE, ReconnectBackoff, describe
 from hh_bot.references.checker import ReferenceChecker
+from hh_bot.reports.charts import warm_up
 from hh_bot.store.interface import StoreUnavailable
 
 log = logging.getLogger("hh_bot")
@@ -67,6 +68,7 @@ class HHBot(commands.Bot):
         self.force_sync = force_sync
         self.job_actions = JobActions(self)
         self.delivery = DiscordDelivery(self, services.clock)
+        self._chart_warm_up: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         set_discord_timeout(self, self.services.settings.discord_timeout)  # after login
@@ -75,6 +77,9 @@ class HHBot(commands.Bot):
         self.add_dynamic_items(JobButton)
         await sync_commands(self, force=self.force_sync)
         await self.services.start_runner(self.delivery)
+        # Scheduled, not awaited: loading matplotlib must not delay readiness.
+        self._chart_warm_up = asyncio.create_task(asyncio.to_thread(warm_up))
+        self._chart_warm_up.add_done_callback(_warmed_up)
 
     def gateway_connected(self) -> bool:
         """Ready and every gateway websocket open (what /healthz reports): the one of a plain
@@ -89,6 +94,12 @@ class HHBot(commands.Bot):
         with contextlib.suppress(RuntimeError):
             await self.services.runner.stop()
         await super().close()
+
+
+def _warmed_up(task: asyncio.Task[None]) -> None:
+    """A failed warm-up only makes the first chart slower (and will fail it the same way)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("charts: warm-up failed (%s)", type(task.exception()).__name__)
 
 
 def command_digest(bot: HHBot, guild: discord.abc.Snowflake | None) -> str:

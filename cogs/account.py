@@ -1,7 +1,9 @@
-"""/quota and /jobs: each user's own allowance and jobs, shown only to them."""
+"""/quota and /jobs: each user's own allowance (with their month as a small chart) and jobs,
+shown only to them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import discord
@@ -9,7 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ui import strings as s
-from hh_bot.access.quota import PeriodUsage
+from cogs.ui.charts import USER_FILE, user_chart
+from hh_bot.access.quota import PeriodUsage, month_start
+from hh_bot.access.strikes import Standing
 from hh_bot.jobs.model import Job
 
 if TYPE_CHECKING:
@@ -26,6 +30,14 @@ def _usage_line(usage: PeriodUsage) -> str:
         left=left,
         resets=s.relative(usage.resets_at),
     )
+
+
+def _strikes_line(standing: Standing) -> str:
+    if standing.cooling_until is not None:
+        resets = s.relative(standing.cooling_until.timestamp())
+        return s.QUOTA_STRIKES_COOLING.format(count=standing.strikes_today, resets=resets)
+    hours = standing.next_cooldown.total_seconds() / 3600
+    return s.QUOTA_STRIKES_LINE.format(count=standing.strikes_today, next=f"{hours:g} h")
 
 
 def job_link(job: Job) -> str:
@@ -67,18 +79,30 @@ class AccountCog(commands.Cog):
             g_day, g_month = summary.guild
             embed.add_field(name=s.QUOTA_SERVER_TODAY, value=_usage_line(g_day), inline=False)
             embed.add_field(name=s.QUOTA_SERVER_MONTH, value=_usage_line(g_month), inline=False)
+        strikes = summary.strikes
+        if strikes is not None and (strikes.strikes_today or strikes.cooling_until):
+            embed.add_field(name=s.QUOTA_STRIKES, value=_strikes_line(strikes), inline=False)
         embed.add_field(
             name=s.QUOTA_JOBS,
             value=s.QUOTA_JOBS_LINE.format(running=summary.running, queued=summary.queued),
             inline=False,
         )
+        since = month_start(services.clock.now())
+        spend = await services.store.spend_by_day(
+            interaction.guild_id, since, services.clock.now() + 1, user_id=interaction.user.id
+        )
+        chart = await user_chart(
+            spend, dt.datetime.fromtimestamp(since, dt.UTC).date(),
+            daily_limit=day.limit, monthly_limit=month.limit,
+        )  # fmt: skip
+        embed.set_image(url=f"attachment://{USER_FILE}")
         settings = services.settings
         embed.set_footer(
             text=s.QUOTA_PRICES.format(
                 p720=s.money(settings.price_720p_milli), p1080=s.money(settings.price_1080p_milli)
             )
         )
-        await interaction.edit_original_response(embed=embed)
+        await interaction.edit_original_response(embed=embed, attachments=[chart])
 
     @app_commands.command(name="jobs", description=s.JOBS_DESC)
     async def jobs(self, interaction: Interaction) -> None:

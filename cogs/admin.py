@@ -1,5 +1,5 @@
 """/hh-admin: limits, grants, bans, channels, blocked words, server defaults, running jobs,
-usage report.
+usage report with its chart, ledger export, purging a member's content.
 
 Visible by default to members with Manage Server; the configured admin role may use it too
 (server admins can show it to that role in Server Settings → Integrations).
@@ -7,6 +7,9 @@ Visible by default to members with Manage Server; the configured admin role may 
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -15,11 +18,15 @@ from discord.ext import commands
 
 from cogs.account import job_link
 from cogs.ui import strings as s
+from cogs.ui.charts import SERVER_FILE, server_chart
 from cogs.ui.permissions import is_admin
-from hh_bot.access.quota import day_start, month_start
+from hh_bot.access.purge import ANONYMOUS_ID, purge_member
+from hh_bot.access.quota import day_start, month_start, next_month
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, usd_to_milli
 from hh_bot.errors import BadInput
 from hh_bot.jobs.model import JobState
+from hh_bot.media.archive import Archive
+from hh_bot.reports.export import DISCORD_UPLOAD_BYTES, UPLOAD_OVERHEAD_BYTES, csv_parts
 
 if TYPE_CHECKING:
     from bot import HHBot
@@ -32,6 +39,7 @@ BLOCKLIST_CHOICES = [
     app_commands.Choice(name=n, value=v) for v, n in s.ADMIN_BLOCKLIST_ACTIONS.items()
 ]
 LIST_BUDGET = 1800  # a message holds 2000 characters; room for the heading and "…and N more"
+MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 
 
 async def _admin_check(interaction: Interaction) -> bool:
@@ -58,6 +66,9 @@ def parse_amount(text: str) -> int | None:
 class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADMIN_DESC):
     def __init__(self, bot: HHBot) -> None:
         self.bot = bot
+        self.export_part_bytes: int | None = None
+        """Bytes per export file; None: the server's upload limit less the envelope (tests
+        force small parts)."""
         super().__init__()
 
     async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
@@ -244,18 +255,22 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
     @app_commands.command(name="usage", description=s.ADMIN_USAGE_DESC)
     @app_commands.choices(period=PERIOD_CHOICES)
     async def usage(self, interaction: Interaction, period: str = "month") -> None:
+        # Deferred: the chart takes a moment to draw, and Discord wants an answer in 3 s.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
         now = services.clock.now()
         since = day_start(now) if period == "day" else month_start(now)
         rows = await services.store.usage_report(interaction.guild_id, since, now + 1)
+        chart = await self._month_chart(interaction, now)
         if not rows:
-            await self._say(interaction, s.ADMIN_NO_USAGE)
+            await interaction.edit_original_response(content=s.ADMIN_NO_USAGE, attachments=[chart])
             return
         total = sum(r.committed for r in rows)
         billed = sum(r.possibly_billed for r in rows)
         lines = [
             s.ADMIN_USAGE_LINE.format(
-                user=f"<@{r.user_id}>", jobs=r.jobs, spent=s.money(r.committed),
+                user=s.CHART_ANONYMOUS if r.user_id == ANONYMOUS_ID else f"<@{r.user_id}>",
+                jobs=r.jobs, spent=s.money(r.committed),
                 billed=s.money(r.possibly_billed), reserved=s.money(r.reserved),
             )
             for r in rows[:25]
@@ -268,7 +283,73 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             description="\n".join(lines),
         )
         embed.set_footer(text=s.ADMIN_USAGE_NOTE)
-        await self._say(interaction, None, embed=embed)
+        embed.set_image(url=f"attachment://{SERVER_FILE}")
+        await interaction.edit_original_response(embed=embed, attachments=[chart])
+
+    async def _month_chart(self, interaction: Interaction, now: float) -> discord.File:
+        """This month's spend per day on the server, with the server's limits that are set."""
+        services = self.bot.services
+        since = month_start(now)
+        spend = await services.store.spend_by_day(interaction.guild_id, since, now + 1)
+        limits = await services.policy.effective_limits(
+            interaction.guild_id, interaction.user.id, ()
+        )
+        return await server_chart(
+            interaction.guild, spend, dt.datetime.fromtimestamp(since, dt.UTC).date(),
+            daily_limit=limits.guild_day, monthly_limit=limits.guild_month,
+        )  # fmt: skip
+
+    @app_commands.command(name="export", description=s.ADMIN_EXPORT_DESC)
+    @app_commands.describe(period=s.ADMIN_EXPORT_PERIOD_DESC)
+    async def export(self, interaction: Interaction, period: str | None = None) -> None:
+        services = self.bot.services
+        month = parse_month(period, services.clock.now())  # bad input: answered before a defer
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        since = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC).timestamp()
+        label = f"{month.year}-{month.month:02d}"
+        guild = interaction.guild
+        limit = guild.filesize_limit if guild is not None else DISCORD_UPLOAD_BYTES
+        part_bytes = self.export_part_bytes or limit - UPLOAD_OVERHEAD_BYTES
+        lines = services.store.ledger_lines(interaction.guild_id, since, next_month(since))
+        # One part at a time: each is built only once the one before it was uploaded.
+        async for part in csv_parts(lines, max_bytes=part_bytes):
+            data = io.BytesIO(part.data)
+            file = discord.File(data, filename=f"hh-ledger-{label}-{part.number}.csv")
+            text = s.ADMIN_EXPORT_PART.format(
+                period=label, number=part.number, rows=part.rows,
+                charged=s.money(part.charged_milli), billed=s.money(part.possibly_billed_milli),
+            )  # fmt: skip
+            if part.number == 1:
+                await interaction.edit_original_response(content=text, attachments=[file])
+            else:
+                await interaction.followup.send(text, file=file, ephemeral=True)
+
+    @app_commands.command(name="purge-user", description=s.ADMIN_PURGE_DESC)
+    @app_commands.describe(member=s.ADMIN_PURGE_MEMBER_DESC)
+    async def purge_user(self, interaction: Interaction, member: discord.User) -> None:
+        # A user, not only a member: someone who left the server may ask to be removed too.
+        assert interaction.guild_id is not None
+        # Deferred: SQLite vacuums the whole file afterwards, which may take a while.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        services = self.bot.services
+        # ARCHIVE HOOK: ``Services.archive`` (the archive of originals) is being wired by the
+        # archive slice; until it is there, there are no originals to delete.
+        archive: Archive | None = getattr(services, "archive", None)
+        report = await purge_member(services.store, interaction.guild_id, member.id, archive)
+        text = s.ADMIN_PURGED.format(member=member.mention, jobs=report.jobs)
+        if report.running:
+            text += " " + s.ADMIN_PURGE_RUNNING.format(count=report.running)
+        await interaction.edit_original_response(content=text, **_QUIET)
+
+
+def parse_month(text: str | None, now: float) -> dt.date:
+    """``YYYY-MM`` to the first day of that month; none given: this month (UTC)."""
+    if text is None or not text.strip():
+        return dt.datetime.fromtimestamp(now, dt.UTC).date().replace(day=1)
+    found = MONTH.fullmatch(text.strip())
+    if found is None or not 1 <= int(found.group(2)) <= 12:
+        raise BadInput(s.ADMIN_EXPORT_BAD_PERIOD)
+    return dt.date(int(found.group(1)), int(found.group(2)), 1)
 
 
 _QUIET: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}

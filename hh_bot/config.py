@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from hh_bot.access.strikes import DEFAULT_LADDER, Ladder, parse_ladder
 from hh_bot.api.result_link import base_url_problem
 from hh_bot.store.url import BadDatabaseUrl, DatabaseUrl, parse_database_url
 
@@ -79,6 +80,9 @@ class Limits:
     max_queued_per_user: int = 3
     global_active_cap: int = 8
     cooldown_seconds: float = 0.0
+    moderation_cooldowns: Ladder = DEFAULT_LADDER
+    """The cooldown after the 1st, 2nd, … provider moderation refusal of a UTC day (the last
+    step for every one after; see ``hh_bot.access.strikes``)."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         cooldown_seconds=r.get(
             "COOLDOWN_SECONDS", _positive_float(), lim.cooldown_seconds, "seconds >= 0"
+        ),
+        moderation_cooldowns=r.get(
+            "MODERATION_COOLDOWNS",
+            parse_ladder,
+            lim.moderation_cooldowns,
+            "comma-separated durations such as 0,1h,2h,10h (hours unless s, m or h follows)",
         ),
     )
     base = Settings(discord_token=Secret(""), apiyi_api_key=Secret(""))

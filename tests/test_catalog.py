@@ -33,6 +33,7 @@ PREFIXES = frozenset(
         "jobs",
         "error",
         "admin",
+        "chart",
         "reference",
         "download",
     }

@@ -201,3 +201,17 @@ def test_discord_timeout_is_short_and_configurable() -> None:
     assert load_settings(env(DISCORD_TIMEOUT="4.5")).discord_timeout == 4.5
     for bad in ("0.5", "nan", "soon"):
         assert "DISCORD_TIMEOUT" in config_error(env(DISCORD_TIMEOUT=bad))
+
+
+def test_moderation_cooldowns_ladder() -> None:
+    import datetime as dt
+
+    assert load_settings(env()).limits.moderation_cooldowns == (
+        dt.timedelta(0), dt.timedelta(hours=1), dt.timedelta(hours=2), dt.timedelta(hours=10),
+    )  # fmt: skip
+    custom = load_settings(env(MODERATION_COOLDOWNS="0, 30m, 90s")).limits
+    assert custom.moderation_cooldowns == (
+        dt.timedelta(0), dt.timedelta(minutes=30), dt.timedelta(seconds=90),
+    )  # fmt: skip
+    for bad in ("1h,-2h", "ten hours", ",", "1d"):
+        assert "MODERATION_COOLDOWNS" in config_error(env(MODERATION_COOLDOWNS=bad))

@@ -136,6 +136,7 @@ QUOTA = {
     "banned": NOT_ALLOWED["banned"],
     "too_many_jobs": _t("quota.too_many_jobs"),
     "cooldown": _t("quota.cooldown"),
+    "moderation_cooldown": _t("quota.moderation_cooldown"),
     "user_day": _t("quota.user_day"),
     "user_month": _t("quota.user_month"),
     "guild_day": _t("quota.guild_day"),
@@ -237,6 +238,9 @@ QUOTA_JOBS = _t("quota.jobs")
 QUOTA_JOBS_LINE = _t("quota.jobs_line")
 QUOTA_PRICES = _t("quota.prices")
 USAGE_LINE = _t("quota.usage_line")
+QUOTA_STRIKES = _t("quota.strikes")
+QUOTA_STRIKES_LINE = _t("quota.strikes_line")
+QUOTA_STRIKES_COOLING = _t("quota.strikes_cooling")
 JOBS_TITLE = _t("jobs.title")
 JOB_LINE = _t("jobs.line")
 NO_JOBS = _t("jobs.none")
@@ -289,6 +293,26 @@ ADMIN_USAGE_TITLE = _t("admin.usage_title")
 ADMIN_USAGE_LINE = _t("admin.usage_line")
 ADMIN_USAGE_NOTE = _t("admin.usage_note")
 ADMIN_RUNNING_MORE = _t("admin.running_more")
+ADMIN_EXPORT_DESC = _t("admin.export_desc")
+ADMIN_EXPORT_PERIOD_DESC = _t("admin.export_period_desc")
+ADMIN_EXPORT_BAD_PERIOD = _t("admin.export_bad_period")
+ADMIN_EXPORT_PART = _t("admin.export_part")
+ADMIN_PURGE_DESC = _t("admin.purge_desc")
+ADMIN_PURGE_MEMBER_DESC = _t("admin.purge_member_desc")
+ADMIN_PURGED = _t("admin.purged")
+ADMIN_PURGE_RUNNING = _t("admin.purge_running")
+
+# -- spend charts ----------------------------------------------------------------------------
+CHART_SERVER_TITLE = _t("chart.server_title")
+CHART_USER_TITLE = _t("chart.user_title")
+CHART_X_LABEL = _t("chart.x_label")
+CHART_Y_LABEL = _t("chart.y_label")
+CHART_MONTH_TOTAL = _t("chart.month_total")
+CHART_MONTH_AXIS = _t("chart.month_axis")
+CHART_DAILY_LIMIT = _t("chart.daily_limit")
+CHART_MONTHLY_LIMIT = _t("chart.monthly_limit")
+CHART_OTHERS = _t("chart.others")
+CHART_ANONYMOUS = _t("chart.anonymous")
 
 ADMIN_PERIODS = {"day": _t("admin.period.day"), "month": _t("admin.period.month")}
 ADMIN_BLOCKLIST_ACTIONS = {

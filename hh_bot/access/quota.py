@@ -3,6 +3,8 @@
 ``Quota.admit`` checks every rule and inserts the job with its reservation in ONE write
 transaction, so two users racing for the last credit cannot both get it. Settlement (commit on
 success, release otherwise) happens in ``Store.save`` together with the final state change.
+A member cooling down after provider moderation refusals (``strikes.py``, the
+``MODERATION_COOLDOWNS`` ladder) is refused before anything else is read.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hh_bot.access.policy import EffectiveLimits, Policy
+from hh_bot.access.strikes import Standing, replay
 from hh_bot.clock import Clock
 from hh_bot.config import Settings
 from hh_bot.errors import QuotaExceeded
@@ -60,6 +63,8 @@ class UsageSummary:
     guild: tuple[PeriodUsage, PeriodUsage] | None
     running: int
     queued: int
+    strikes: Standing | None = None
+    """Provider moderation refusals today and the cooldown they earned."""
 
 
 class Quota:
@@ -74,6 +79,10 @@ class Quota:
         roles = list(role_ids)
         if await self._policy.is_banned(job.guild_id, job.user_id):
             raise QuotaExceeded("banned")
+        standing = await self.strikes(job.guild_id, job.user_id)
+        if standing.cooling_until is not None:
+            until = standing.cooling_until.timestamp()
+            raise QuotaExceeded("moderation_cooldown", resets_at=until)
         limits = await self._policy.effective_limits(job.guild_id, job.user_id, roles)
         now = self._clock.now()
         grants = {
@@ -84,6 +93,18 @@ class Quota:
             await self._check_caps(tx, job, now)
             await self._check_limits(tx, job, limits, grants, now)
             await tx.insert_job(job)
+
+    async def strikes(self, guild_id: int | None, user_id: int) -> Standing:
+        """The member's moderation standing now, replayed from the refusals the store keeps
+        (the jobs that ended in one): the same in every process and after a restart."""
+        ladder = self._settings.limits.moderation_cooldowns
+        now = self._clock.now()
+        # A refusal older than the longest step has no cooldown left; the count of its day
+        # still matters for the ones after it, so whole days are read.
+        since = day_start(now - max(ladder).total_seconds())
+        times = await self._store.moderation_refusals(guild_id, user_id, since)
+        at = (datetime.fromtimestamp(t, UTC) for t in times)
+        return replay(at, datetime.fromtimestamp(now, UTC), ladder)
 
     async def _check_caps(self, tx: Tx, job: Job, now: float) -> None:
         lim = self._settings.limits
@@ -140,4 +161,5 @@ class Quota:
             guild=(guild[0], guild[1]) if guild else None,
             running=running,
             queued=queued,
+            strikes=await self.strikes(guild_id, user_id),
         )

@@ -14,6 +14,7 @@ Keys are dotted, grouped by prefix:
 ``jobs.*``       the /jobs list
 ``error.*``      everything else that can end a request or a job
 ``admin.*``      /hh-admin
+``chart.*``      the words on the spend charts (/hh-admin usage, /quota)
 ``reference.*``  why a reference image or link is refused (``Reason`` codes of the checker
                  and the public-address policy; ``{reason}`` is the wrapped cause)
 ``download.*``   why a result link is refused (``Reason`` codes; shown to operators in logs)
@@ -142,6 +143,12 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "Wait for one to finish.",
         "quota.cooldown": "Please wait a moment between videos: you can start the next one "
         "{resets}.",
+        "quota.moderation_cooldown": "Your recent requests were refused by the video "
+        "provider's content check, so new videos are paused for you: you can start the next "
+        "one {resets}. Nothing was charged.",
+        "quota.strikes": "Content check",
+        "quota.strikes_line": "{count} refused today · the next refusal pauses you for {next}",
+        "quota.strikes_cooling": "{count} refused today · paused, you can start again {resets}",
         "quota.user_day": "You have used your daily video allowance. It resets {resets}.",
         "quota.user_month": "You have used your monthly video allowance. It resets {resets}.",
         "quota.guild_day": "This server has used its daily video allowance. It resets {resets}.",
@@ -256,6 +263,32 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "admin.usage_note": "Charged: delivered videos. Possibly billed: every task the API "
         "may have billed the key for, including jobs that ended without a video after their "
         "task was made.",
+        "admin.export_desc": "The ledger of a month as CSV files, for accounting",
+        "admin.export_period_desc": "The month, as YYYY-MM (default: this month, UTC)",
+        "admin.export_bad_period": "Give the month as YYYY-MM, for example 2026-11.",
+        "admin.export_part": "Ledger {period}, file {number}: {rows} entries · {charged} "
+        "charged · {billed} possibly billed",
+        "admin.purge_desc": "Remove a member's prompts, reference images and results from "
+        "the bot's records",
+        "admin.purge_member_desc": "Whose content to remove",
+        "admin.purged": "Removed the prompts, reference images and results of {member}'s "
+        "{jobs} finished jobs from the bot's records. What they spent stays in the totals, no "
+        "longer under their name. Jobs other members made, also by retrying their work, belong "
+        "to those members and were kept. Messages already posted in Discord (results, audit "
+        "lines) are Discord's and are not removed by this.",
+        "admin.purge_running": "{count} of their jobs are still running: run this again once "
+        "they have ended.",
+        # -- spend charts (/hh-admin usage, /quota) ----------------------------------------------
+        "chart.server_title": "Charged per day, {month}",
+        "chart.user_title": "Your videos per day, {month}",
+        "chart.x_label": "Day of the month (UTC)",
+        "chart.y_label": "Charged per day (USD)",
+        "chart.month_total": "Month so far",
+        "chart.month_axis": "Month so far (USD)",
+        "chart.daily_limit": "Daily limit",
+        "chart.monthly_limit": "Monthly limit",
+        "chart.others": "Everyone else",
+        "chart.anonymous": "(removed member)",
         # -- reference images: the checker ------------------------------------------------------
         "reference.problem": "Problem with {image}: {reason}",
         # labels name an image inside other reasons ("is the same image as link 1")

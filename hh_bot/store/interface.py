@@ -16,13 +16,15 @@ The guarantees every backend keeps:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hh_bot.errors import HHError
 from hh_bot.jobs.model import FINAL_STATES, Job, JobState
+from hh_bot.reports.charts import SpendRow
+from hh_bot.reports.export import LedgerLine
 
 UNFINISHED = tuple(s.value for s in JobState if s not in FINAL_STATES)
 """The states of a job still to be driven, as stored."""
@@ -58,6 +60,16 @@ class UsageRow:
     """Held for jobs still running."""
     possibly_billed: int = 0
     """What the API may have billed the shared key for the member's jobs (see ``tx.py``)."""
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What ``Store.purge_member`` did."""
+
+    jobs: tuple[str, ...]
+    """The ids of the finished jobs whose content was removed (for the archive)."""
+    running: int
+    """The member's jobs still unfinished, left alone (the runner holds them)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,40 @@ class Store(Protocol):
     async def usage_report(
         self, guild_id: int | None, since: float, until: float
     ) -> list[UsageRow]: ...
+
+    async def spend_by_day(
+        self, guild_id: int | None, since: float, until: float, user_id: int | None = None
+    ) -> list[SpendRow]:
+        """What members were charged (delivered videos) per UTC day of creation, for jobs
+        created in [since, until) on ``guild_id`` (None: everywhere), of ``user_id`` if given:
+        sorted ``(day, user_id, charged_milli)``, the rows the charts draw."""
+        ...
+
+    def ledger_lines(
+        self, guild_id: int | None, since: float, until: float, *, page: int = 2000
+    ) -> AsyncIterator[LedgerLine]:
+        """The ledger entries of jobs created in [since, until) on ``guild_id``, in the order
+        written, read ``page`` rows at a time as the caller pulls (never the whole period at
+        once). ``charged`` is the amount of a commit (0 for a reserve or release);
+        ``possibly_billed`` is the job's billing amount, on its settling entry."""
+        ...
+
+    async def moderation_refusals(
+        self, guild_id: int | None, user_id: int, since: float
+    ) -> list[float]:
+        """When the member's jobs on ``guild_id`` ended in a provider moderation refusal
+        (refused at create, or the task failed with DataInspectionFailed) since ``since``,
+        oldest first: the strike record ``hh_bot.access.strikes.replay`` reads."""
+        ...
+
+    async def purge_member(self, guild_id: int, user_id: int, anonymous_id: int) -> Purged:
+        """Remove what the member wrote and sent from their finished jobs on ``guild_id``: the
+        prompt and reference links and names (jobs' params, the ledger's prompt), the result
+        link, the interaction token and any notice still owed; their jobs, ledger and billing
+        rows move to ``anonymous_id`` with every amount kept, so totals stay right. Other
+        members' jobs are untouched. SQLite then checkpoints its WAL and vacuums, so the text
+        is gone from the files too."""
+        ...
 
     # -- the dispatcher's shared state: holds across processes ----------------------------------
 

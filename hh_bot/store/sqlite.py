@@ -145,6 +145,20 @@ class SqliteStore(SqlStore):
                 with contextlib.suppress(sqlite3.OperationalError):
                     await self._db.execute("COMMIT")
 
+    async def _compact(self) -> None:
+        """After a purge: fold the WAL into the file and empty it, rebuild the file without
+        the freed pages and cells (VACUUM), and fold and empty the WAL again."""
+        async with self._lock:
+            for sql in (
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+                "VACUUM",
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ):
+                # Each read to its end: a checkpoint answers a row, and VACUUM refuses to run
+                # while a statement is still open.
+                async with self._db.execute(sql) as cursor:
+                    await cursor.fetchall()
+
     async def _write(self, write: Write) -> None:
         """One write transaction that waits out another writer's lock even past SQLite's
         busy_timeout (up to ``LOCK_PATIENCE``): a job's step must not be lost to a busy moment.
