@@ -95,7 +95,7 @@ def test_env_example_documents_every_key_with_a_comment() -> None:
             k: v or "1"
             for k, v in (line.split("=", 1) for line in lines if re.match(r"^[A-Z]", line))
         }
-        | {"DEV_GUILD_ID": "", "ADMIN_ROLE_ID": ""}
+        | {"DEV_GUILD_ID": "", "ADMIN_ROLE_ID": "", "SHARD_COUNT": "", "SHARD_IDS": ""}
     ), ".env.example's own values must load"
 
 

@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from hh_bot.jobs.model import Job, JobState
-from hh_bot.store import dispatch, leases
+from hh_bot.store import dispatch, leases, shards
 from hh_bot.store.conn import Conn, scalar
 from hh_bot.store.interface import UNFINISHED, LedgerEntry, UsageRow
 from hh_bot.store.rows import JOB_COLUMNS, row_to_job
@@ -232,6 +232,31 @@ class SqlStore(ABC):
     async def release_leases(self, holder: str, job_ids: Collection[str] | None = None) -> None:
         async def write(tx: SqlTx) -> None:
             await leases.release(tx.conn, holder, job_ids)
+
+        await self._write(write)
+
+    # -- shard claims (``shards.py``) ----------------------------------------------------------
+
+    async def claim_shards(
+        self, shard_ids: Collection[int], holder: str, *, now: float, until: float
+    ) -> dict[int, str]:
+        async with self.transaction() as tx:
+            return await shards.claim(
+                tx.conn, shard_ids, holder, now=now, until=until, others_are_dead=self.one_process
+            )
+
+    async def renew_shards(self, holder: str, *, until: float) -> set[int]:
+        held: set[int] = set()
+
+        async def write(tx: SqlTx) -> None:
+            held.update(await shards.renew(tx.conn, holder, until=until))
+
+        await self._write(write)
+        return held
+
+    async def release_shards(self, holder: str) -> None:
+        async def write(tx: SqlTx) -> None:
+            await shards.release(tx.conn, holder)
 
         await self._write(write)
 

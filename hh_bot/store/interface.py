@@ -208,6 +208,21 @@ class Store(Protocol):
         """Give up ``holder``'s leases of ``job_ids`` (all of them if None)."""
         ...
 
+    # -- Discord shards: each run by one process (``hh_bot/shards.py``) -------------------------
+
+    async def claim_shards(
+        self, shard_ids: Collection[int], holder: str, *, now: float, until: float
+    ) -> dict[int, str]:
+        """Claim all of ``shard_ids`` for ``holder`` until ``until``, or none of them: the ids
+        another process holds a live claim on, with its holder (empty: claimed)."""
+        ...
+
+    async def renew_shards(self, holder: str, *, until: float) -> set[int]:
+        """Extend ``holder``'s shard claims; the ids it still holds."""
+        ...
+
+    async def release_shards(self, holder: str) -> None: ...
+
     # -- key/value settings and grants --------------------------------------------------------
 
     async def get_setting(self, scope: str, key: str) -> Any: ...
