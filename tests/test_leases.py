@@ -4,7 +4,9 @@ The store's side on both backends (exclusive, expiring, the fence on saves, take
 hands one job to two scanners), then two real runners on one PostgreSQL against the fake
 HappyHorse: twenty jobs created, delivered and charged once each; and a runner frozen past its
 leases (its clock, API calls and lease renewal suspended, as SIGSTOP would) whose jobs the
-other takes over within the lease length, and which, thawed, delivers nothing twice.
+other takes over within the lease length, and which, thawed, delivers nothing twice; a job a
+dead process left submitting, ended "unknown outcome" without a create; leases given up after a
+lease length without renewal.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import pytest
 from hh_bot.access.policy import Policy
 from hh_bot.access.quota import Quota
 from hh_bot.api.client import CreateRequest, HappyHorseClient, TaskStatus
-from hh_bot.clock import Clock
+from hh_bot.clock import Clock, ScaledClock
+from hh_bot.jobs.leasing import JobLeases
 from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.runner import Runner, RunnerConfig
@@ -351,3 +354,72 @@ async def test_a_runner_frozen_past_its_leases_is_taken_over_and_delivers_nothin
             frozen.freeze.thaw()
             await frozen.runner.stop()
             await frozen.store.close()
+
+
+@pytest.mark.postgres
+async def test_a_job_left_submitting_by_a_dead_process_ends_unknown_never_created_twice(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A process died between claiming a job and storing its task id: the create may or may
+    not have reached the API. The survivor leaves the live lease alone at its start, takes the
+    job over once the lease expired, and ends it "unknown outcome", as a restart does: no
+    create is sent."""
+    lease = 120.0
+    config = RunnerConfig(lease_length=lease)
+    async with core_world(tmp_path, config=config, store_url=pg_url) as w:
+        job = w.make_job(user_id=1)
+        await w.quota.admit(job)
+        now = w.clock.now()
+        claimed = await w.store.claim_next(
+            [job.id], global_cap=8, per_user_cap=2, now=now, holder="dead", lease_until=now + lease
+        )
+        assert claimed is not None and claimed.state is S.SUBMITTING
+        await w.restart()  # a start while the dead process's lease is still live
+        assert (await _holders(pg_url))[job.id][0] == "dead"
+        w.clock.advance(lease)
+
+        async def ended() -> Job | None:
+            stored = await w.store.get_job(job.id)
+            return stored if stored is not None and stored.state.final else None
+
+        final = await eventually(ended, timeout=30, what="the take-over to end the job")
+        assert final.state is S.FAILED and final.error_kind == "UnknownOutcome"
+        await w.delivery.wait_outcomes(1)
+        assert [j.id for j, _ in w.delivery.failures] == [job.id]
+        assert w.fake.creates() == []
+        assert await w.store.billed(job.id) == "unknown_outcome"
+
+
+class UnreachableRenewal:
+    """A store whose lease renewals fail (the database unreachable from this process)."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    async def renew_leases(self, holder: str, *, until: float) -> set[str]:
+        raise ConnectionError("database unreachable")
+
+
+async def test_leases_not_renewed_for_a_lease_length_are_given_up(store: Store) -> None:
+    """Not knowing for a whole lease length is losing: another process may have them now."""
+    clock = ScaledClock(400.0)
+    ids = await insert(store, make_job(1, clock.now()), make_job(2, clock.now()))
+    started = clock.now()  # no renewal from here on
+    leases = JobLeases(UnreachableRenewal(store), clock, 120.0)  # type: ignore[arg-type]
+    for job_id in ids:
+        assert await leases.take(job_id) is not None
+    lost: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
+
+    async def taken(jobs: list[Job]) -> None:
+        raise AssertionError(f"nothing to take over: {jobs}")
+
+    keeping = asyncio.create_task(leases.keep(lost.set_result, taken))
+    try:
+        assert await asyncio.wait_for(lost, 30) == set(ids)
+        assert clock.now() >= started + 120.0
+        assert not leases.surely_holds(ids[0])
+    finally:
+        keeping.cancel()
