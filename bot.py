@@ -35,6 +35,7 @@ from hh_bot.app import Services, build_services
 from hh_bot.clock import Clock
 from hh_bot.config import ConfigError, Settings, load_settings
 from hh_bot.logs import setup_logging
+from hh_bot.observability.server import MetricsUnavailable
 from hh_bot.reachability import UNREACHABLE, ReconnectBackoff, describe
 from hh_bot.references.checker import ReferenceChecker
 from hh_bot.shards import ShardClaims, ShardsInUse
@@ -64,8 +65,10 @@ class HHBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
             **options,
+            http_trace=services.discord_trace(),  # counts 429s for /metrics (METRICS_PORT)
         )
         self.services = services
+        services.watch_gateway(self.gateway_connected)
         self.force_sync = force_sync
         self.job_actions = JobActions(self)
         self.delivery = DiscordDelivery(self, services.clock)
@@ -77,6 +80,15 @@ class HHBot(commands.Bot):
         self.add_dynamic_items(JobButton)
         await sync_commands(self, force=self.force_sync)
         await self.services.start_runner(self.delivery)
+
+    def gateway_connected(self) -> bool:
+        """Ready and every gateway websocket open (what /healthz reports): the one of a plain
+        bot, or each shard's once the bot is an AutoShardedBot (whose ``ws`` stays None)."""
+        if not self.is_ready() or self.is_closed():
+            return False
+        if isinstance(self, discord.AutoShardedClient):
+            return bool(self.shards) and not any(s.is_closed() for s in self.shards.values())
+        return self.ws is not None and self.ws.open
 
     async def close(self) -> None:
         with contextlib.suppress(RuntimeError):
@@ -234,7 +246,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except discord.LoginFailure:
         log.error("Discord refused the bot token (DISCORD_TOKEN)")
         return 1
-    except StoreUnavailable as error:  # unreachable, refused, in use: one line, no traceback
+    except (StoreUnavailable, MetricsUnavailable) as error:  # one line, no traceback
         log.error("%s", error)
         return 1
     except ShardsInUse as error:  # another process runs these shards: one line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -19,6 +20,10 @@ from hh_bot.jobs.intake import VideoService
 from hh_bot.jobs.poll_memory import PollMemory
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.runner import Runner, RunnerConfig
+from hh_bot.observability.api_timing import TimedClient
+from hh_bot.observability.discord_trace import rate_limit_trace
+from hh_bot.observability.metrics import Metrics
+from hh_bot.observability.server import GatewayProbe, MetricsServer
 from hh_bot.references.checker import ReferenceChecker
 from hh_bot.store.factory import open_store
 from hh_bot.store.interface import Store
@@ -37,6 +42,7 @@ class Services:
     planner: PollPlanner
     tmp_dir: Path
     downloads: aiohttp.ClientSession | None = None  # result links only (see api.result_link)
+    metrics_server: MetricsServer | None = None  # only with METRICS_PORT
     _runner: Runner | None = field(default=None, init=False)
     _video: VideoService | None = field(default=None, init=False)
 
@@ -83,7 +89,20 @@ class Services:
         await self._runner.start()
         return self._runner
 
+    def watch_gateway(self, probe: GatewayProbe) -> None:
+        """Let /healthz see the Discord side through ``probe`` (no-op without METRICS_PORT)."""
+        if self.metrics_server is not None:
+            self.metrics_server.watch_gateway(probe)
+
+    def discord_trace(self) -> aiohttp.TraceConfig | None:
+        """A trace for the bot's HTTP session counting Discord's 429s, with METRICS_PORT."""
+        if self.metrics_server is None:
+            return None
+        return rate_limit_trace(self.metrics_server.metrics)
+
     async def close(self) -> None:
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
         if self._runner is not None:
             await self._runner.stop()
         await self.checker.close()
@@ -112,12 +131,14 @@ async def build_services(
         memory=PollMemory(store),
     )
     await planner.recall()  # what earlier runs learned about task durations
-    return Services(
+    metrics = Metrics() if settings.metrics.port is not None else None
+    client = HappyHorseClient if metrics is None else partial(TimedClient, metrics=metrics)
+    services = Services(
         settings=settings,
         clock=clock,
         session=session,
         store=store,
-        api=HappyHorseClient(
+        api=client(
             session,
             base_url=settings.apiyi_base_url,
             api_key=settings.apiyi_api_key.reveal(),
@@ -136,3 +157,14 @@ async def build_services(
         tmp_dir=tmp_dir or Path(tempfile.gettempdir()) / "hh-bot",
         downloads=downloads,
     )
+    if metrics is not None:
+        server = MetricsServer(
+            metrics, store, host=settings.metrics.host, port=settings.metrics.port or 0
+        )
+        try:
+            await server.start()  # cleans up after itself when it can't listen
+        except BaseException:
+            await services.close()
+            raise
+        services.metrics_server = server
+    return services

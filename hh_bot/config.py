@@ -97,6 +97,16 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """The opt-in health and metrics endpoint (``hh_bot/observability/server.py``)."""
+
+    port: int | None = None
+    """TCP port of /healthz and /metrics; None serves nothing, 0 takes any free port."""
+    host: str = "127.0.0.1"
+    """Address the endpoint binds; 0.0.0.0 inside a container so the host can scrape it."""
+
+
+@dataclass(frozen=True)
 class Settings:
     discord_token: Secret
     apiyi_api_key: Secret
@@ -122,6 +132,7 @@ class Settings:
     media: MediaSettings = field(default_factory=MediaSettings)
     shards: ShardPlan | None = None
     """SHARD_COUNT / SHARD_IDS: the Discord shards this process runs; None: unsharded."""
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def price_per_second(self, resolution: str) -> int:
         return self.price_1080p_milli if resolution == "1080P" else self.price_720p_milli
@@ -335,6 +346,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=r.get("LOG_LEVEL", _log_level, base.log_level, "DEBUG/INFO/WARNING/ERROR"),
         media=_media_settings(r),
         shards=_shards(r),
+        metrics=MetricsSettings(
+            port=r.optional("METRICS_PORT", _int_range(0, 65535), "a TCP port 0..65535"),
+            host=r.get("METRICS_HOST", str, MetricsSettings.host, "an address to bind"),
+        ),
     )
     _database(settings.database_url)  # validates DATABASE_URL early
     return settings

@@ -16,7 +16,7 @@ from typing import Any
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.store import dispatch, leases, shards
 from hh_bot.store.conn import Conn, scalar
-from hh_bot.store.interface import UNFINISHED, LedgerEntry, UsageRow
+from hh_bot.store.interface import UNFINISHED, LedgerEntry, StoreFigures, UsageRow
 from hh_bot.store.rows import JOB_COLUMNS, row_to_job
 from hh_bot.store.tx import SqlTx
 
@@ -304,3 +304,18 @@ class SqlStore(ABC):
                 f" WHERE user_id = ? AND at >= ? AND guild_id {same} ?"
             )
             return int(await scalar(conn, sql, (user_id, since, guild_id)))
+
+    # -- figures for the metrics endpoint ------------------------------------------------------
+
+    async def figures(self) -> StoreFigures:
+        async with self._reading() as conn:
+            states = await conn.fetchall("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+            charged = await scalar(
+                conn, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'commit'"
+            )
+            billed = await scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM billing")
+        return StoreFigures(
+            jobs_by_state={str(state): int(count) for state, count in states},
+            charged=int(charged),
+            possibly_billed=int(billed),
+        )

@@ -83,6 +83,18 @@ class UsageRow:
     """What the API may have billed the shared key for the member's jobs (see ``tx.py``)."""
 
 
+@dataclass(frozen=True)
+class StoreFigures:
+    """What the metrics endpoint reads from the store at scrape time (every process's jobs)."""
+
+    jobs_by_state: dict[str, int]
+    """Jobs stored in each state (states without jobs absent)."""
+    charged: int
+    """Millidollars committed in the ledger: what members were charged (delivered videos)."""
+    possibly_billed: int
+    """Millidollars the API may have billed the shared key (the ``billing`` table)."""
+
+
 class Tx(Protocol):
     """Operations inside one write transaction (``Store.transaction``)."""
 
@@ -236,3 +248,10 @@ class Store(Protocol):
     ) -> None: ...
 
     async def granted(self, guild_id: int | None, user_id: int, since: float) -> int: ...
+
+    # -- figures for the metrics endpoint ------------------------------------------------------
+
+    async def figures(self) -> StoreFigures:
+        """Job counts by state and the two spend totals: three aggregate queries on indexed
+        or small tables, cheap enough for every scrape."""
+        ...
