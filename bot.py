@@ -4,7 +4,9 @@ python bot.py           start the bot (commands are synced only when they change
 python bot.py --sync    force a command sync on this start
 
 When Discord can't be reached the process says why in one line and tries again, with backoff,
-until it can; SIGINT or SIGTERM stops it at any point.
+until it can; SIGINT or SIGTERM stops it at any point. With SHARD_COUNT / SHARD_IDS the bot is
+an ``AutoShardedBot`` running those shards, after claiming them in the store (``shards.py``): a
+process started with shards another live process runs exits 2 with one line.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from hh_bot.observability.server import MetricsUnavailable
 from hh_bot.reachability import UNREACHABLE, ReconnectBackoff, describe
 from hh_bot.references.checker import ReferenceChecker
 from hh_bot.reports.charts import warm_up
+from hh_bot.shards import ShardClaims, ShardsInUse
 from hh_bot.store.interface import StoreUnavailable
 
 log = logging.getLogger("hh_bot")
@@ -51,6 +54,7 @@ class HHBot(commands.Bot):
         *,
         force_sync: bool = False,
         guild_ready_timeout: float = 2.0,
+        **options: Any,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -61,6 +65,7 @@ class HHBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
+            **options,
             http_trace=services.discord_trace(),  # counts 429s for /metrics (METRICS_PORT)
         )
         self.services = services
@@ -102,6 +107,20 @@ def _warmed_up(task: asyncio.Task[None]) -> None:
         log.warning("charts: warm-up failed (%s)", type(task.exception()).__name__)
 
 
+class ShardedHHBot(HHBot, commands.AutoShardedBot):
+    """The bot running some of the shards (``shard_count``, ``shard_ids``) in this process."""
+
+
+def make_bot(services: Services, *, force_sync: bool) -> HHBot:
+    """Unsharded unless SHARD_COUNT is set; then an ``AutoShardedBot`` on this process's shards."""
+    plan = services.settings.shards
+    if plan is None:
+        return HHBot(services, force_sync=force_sync)
+    return ShardedHHBot(
+        services, force_sync=force_sync, shard_count=plan.count, shard_ids=list(plan.ids)
+    )
+
+
 def command_digest(bot: HHBot, guild: discord.abc.Snowflake | None) -> str:
     payload = [c.to_dict(bot.tree) for c in bot.tree.get_commands(guild=guild)]
     payload.sort(key=lambda c: (c.get("type", 1), c["name"]))
@@ -136,6 +155,15 @@ async def run(
 ) -> None:
     """Run until the bot closes or SIGINT/SIGTERM arrives; always close every service."""
     services = await build_services(settings, clock=clock, checker=checker)
+    claims = None
+    if settings.shards is not None:
+        claims = ShardClaims(services.store, services.clock, settings.shards)
+        try:
+            await claims.claim()
+        except BaseException:
+            await services.close()
+            raise
+    keeping = asyncio.create_task(claims.keep()) if claims is not None else None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -146,6 +174,9 @@ async def run(
             services, stopping, force_sync=force_sync, backoff=backoff or ReconnectBackoff()
         )
     finally:
+        if keeping is not None and claims is not None:
+            keeping.cancel()
+            await claims.release()
         await services.close()
 
 
@@ -161,7 +192,7 @@ async def run_until_stopped(
     """
     token = services.settings.discord_token.reveal()
     while not stopping.is_set():
-        bot = HHBot(services, force_sync=force_sync)
+        bot = make_bot(services, force_sync=force_sync)
         attempt = asyncio.create_task(_start(bot, token))
         if not await _finished_first(attempt, stopping):
             if bot.user is not None:  # logged in: a clean close, then start() returns
@@ -229,6 +260,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except (StoreUnavailable, MetricsUnavailable) as error:  # one line, no traceback
         log.error("%s", error)
         return 1
+    except ShardsInUse as error:  # another process runs these shards: one line
+        log.error("%s", error)
+        return 2
     return 0
 
 

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from hh_bot.access.strikes import DEFAULT_LADDER, Ladder, parse_ladder
 from hh_bot.api.result_link import base_url_problem
+from hh_bot.shards import MAX_SHARDS, ShardPlan, parse_shard_ids, shard_plan
 from hh_bot.store.url import BadDatabaseUrl, DatabaseUrl, parse_database_url
 
 RESOLUTIONS = ("720P", "1080P")
@@ -133,6 +134,8 @@ class Settings:
     admin_role_id: int | None = None
     log_level: str = "INFO"
     media: MediaSettings = field(default_factory=MediaSettings)
+    shards: ShardPlan | None = None
+    """SHARD_COUNT / SHARD_IDS: the Discord shards this process runs; None: unsharded."""
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def price_per_second(self, resolution: str) -> int:
@@ -352,6 +355,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         admin_role_id=r.optional("ADMIN_ROLE_ID", _snowflake, "a Discord role id"),
         log_level=r.get("LOG_LEVEL", _log_level, base.log_level, "DEBUG/INFO/WARNING/ERROR"),
         media=_media_settings(r),
+        shards=_shards(r),
         metrics=MetricsSettings(
             port=r.optional("METRICS_PORT", _int_range(0, 65535), "a TCP port 0..65535"),
             host=r.get("METRICS_HOST", str, MetricsSettings.host, "an address to bind"),
@@ -359,6 +363,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     _database(settings.database_url)  # validates DATABASE_URL early
     return settings
+
+
+def _shards(r: _Reader) -> ShardPlan | None:
+    count = r.optional("SHARD_COUNT", _int_range(1, MAX_SHARDS), f"1..{MAX_SHARDS}")
+    ids = r.optional("SHARD_IDS", parse_shard_ids, "shard ids like 0,1 or 0-3")
+    try:
+        return shard_plan(count, ids)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _media_settings(r: _Reader) -> MediaSettings:

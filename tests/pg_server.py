@@ -25,7 +25,16 @@ import psutil
 from hh_bot.store.factory import open_store
 
 START_ATTEMPTS = 3
-EMPTIED = ("notices", "billing", "ledger", "jobs", "grants", "settings", "served")  # children first
+EMPTIED = (  # children first
+    "notices",
+    "billing",
+    "ledger",
+    "jobs",
+    "grants",
+    "settings",
+    "served",
+    "shard_claims",
+)
 
 
 class PostgresUnavailable(RuntimeError):

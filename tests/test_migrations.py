@@ -14,6 +14,7 @@ import pytest
 from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
 from hh_bot.store.conn import numbered
 from hh_bot.store.factory import open_store
+from hh_bot.store.leases import LEASE_COLUMNS
 from hh_bot.store.migrate import DIALECTS, FOLDER, migrations, split_statements
 from hh_bot.store.rows import INSERT_JOB, JOB_FIELDS, job_values
 from hh_bot.store.sqlite import SqliteStore
@@ -21,7 +22,7 @@ from tests.legacy_schema import LEGACY_MIGRATIONS
 from tests.pg_server import PgServer
 
 T0 = 1_700_000_000.0
-TABLES = ("jobs", "ledger", "grants", "settings", "notices", "billing", "served")
+TABLES = ("jobs", "ledger", "grants", "settings", "notices", "billing", "served", "shard_claims")
 
 
 def job(job_id: str, user_id: int = 1, guild_id: int | None = 100) -> Job:
@@ -204,7 +205,7 @@ async def test_postgres_has_the_tables_and_columns_of_sqlite(
             for t in (*TABLES, "schema_version")
         }
     assert pg == lite
-    assert pg["jobs"] == list(JOB_FIELDS)
+    assert pg["jobs"] == [*JOB_FIELDS, *LEASE_COLUMNS]
 
 
 @pytest.mark.postgres

@@ -8,6 +8,9 @@ the source of truth: each step is saved before the next one acts, so a restart k
 job stands (see ``resume``). Delivery is idempotent, which makes a repeated last step harmless.
 A job that ends without a video is stored final together with the notice its owner is owed,
 then told; a notice a crash interrupted is told on the next start, with the same reason.
+Each job is driven by one process at a time: the runner holds its lease while it drives it
+(``leasing.py``), takes over jobs whose lease expired, and stops driving a job whose lease
+another process took (its next save raises ``LeaseLost``; nothing is told or delivered).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +37,7 @@ from hh_bot.errors import (
 )
 from hh_bot.jobs.delivery import Delivery, link_expiry
 from hh_bot.jobs.handover import Handover
+from hh_bot.jobs.leasing import JobLeases, LeasedDelivery, LeaseLost, cancel_lost, drive
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.notices import Endings
 from hh_bot.jobs.polling import PollPlanner
@@ -62,6 +67,7 @@ class RunnerConfig:
     max_video_bytes: int = 200 * 1024 * 1024
     transfer_slots: int = 4
     submit_grace: float = 30.0  # real seconds a stop waits for creates already sent
+    lease_length: float = 120.0  # clock seconds a job's lease lasts unless renewed
 
 
 class Runner:
@@ -85,12 +91,15 @@ class Runner:
         self._planner = planner
         self._config = config
         self._tmp_dir = tmp_dir
-        self._progress = ProgressPainter(delivery, clock, planner, config.progress_interval)
-        self._endings = Endings(store, delivery, clock)
+        self._leases = JobLeases(store, clock, config.lease_length)
+        leased = LeasedDelivery(delivery, self._leases)  # what a job's own task tells
+        self._progress = ProgressPainter(leased, clock, planner, config.progress_interval)
+        self._endings = Endings(store, delivery, clock)  # notices owed, cancels
+        self._job_endings = Endings(store, leased, clock)
         self._handover = Handover(
             store=store,
             api=api,
-            delivery=delivery,
+            delivery=leased,
             clock=clock,
             tmp_dir=tmp_dir,
             max_video_bytes=config.max_video_bytes,
@@ -109,18 +118,28 @@ class Runner:
         self._positions: dict[str, int] = {}
         self._painter: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
+
+    @property
+    def lease_holder(self) -> str:
+        """This runner's id in the store's job leases."""
+        return self._leases.holder
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Resume every unfinished job from the store, then start dispatching."""
+        """Resume every unfinished job nobody else drives (an expired lease or none), then
+        start dispatching and keeping the leases."""
         self._tmp_dir.mkdir(parents=True, exist_ok=True)
         for job, error in await self._endings.pending():
             self._spawn(job, self._endings.tell(job, error))
-        for job in await self._store.unfinished_jobs():
-            await self.resume(job)
+        while jobs := await self._leases.take_free(at_start=True):
+            for job in jobs:
+                await self.resume(job)
         self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="hh-dispatcher")
+        keep = self._leases.keep(self._lost, self._take_over)
+        self._keeper = asyncio.create_task(keep, name="hh-leases")
         self._wake.set()
 
     async def stop(self) -> None:
@@ -129,7 +148,9 @@ class Runner:
         A create already on its way is waited for (up to ``submit_grace``): its answer turns
         the job from "submitting", which a restart can only fail, into one it can resume."""
         tasks = [
-            t for t in (self._dispatcher, self._painter, *self._tasks.values()) if t is not None
+            t
+            for t in (self._keeper, self._dispatcher, self._painter, *self._tasks.values())
+            if t is not None
         ]
         for task in tasks:
             task.cancel()
@@ -142,8 +163,13 @@ class Runner:
             for submit in late:
                 submit.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        try:  # another process may take the jobs over at once, not a lease length later
+            await self._leases.release_all()
+        except Exception as error:
+            log.warning("could not release the job leases (%r); they expire", error)
 
     async def resume(self, job: Job) -> None:
+        """Drive ``job`` (whose lease this runner holds) on from where the store has it."""
         if job.state is JobState.QUEUED:
             self._queued[job.id] = job
         elif job.state is JobState.SUBMITTING:
@@ -159,6 +185,8 @@ class Runner:
 
     async def enqueue(self, job: Job) -> None:
         """Take a job that ``Quota.admit`` has stored as queued."""
+        if await self._leases.take(job.id) is None:
+            return  # another process took it over meanwhile: it drives it
         self._queued[job.id] = job
         self._wake.set()
         async with self._handed_over:
@@ -175,6 +203,7 @@ class Runner:
                 return None
             error = JobCanceled("canceled")
             job = await self._endings.end(job, error, JobState.CANCELED)
+            await self._leases.release(job.id)
         self._wake.set()
         await self._endings.tell(job, error)
         return job
@@ -223,9 +252,12 @@ class Runner:
                     global_cap=self._config.global_cap,
                     per_user_cap=self._config.per_user_cap,
                     now=self._clock.now(),
+                    holder=self._leases.holder,
+                    lease_until=self._leases.until(),
                 )
                 if job is None:
                     break
+                self._leases.adopt(job.id)
                 del self._queued[job.id]
             self._active[job.id] = job
             self._spawn(job, self._run(job))
@@ -236,8 +268,8 @@ class Runner:
             paint = self._progress.paint_queue(lambda: self._positions, lambda: self._queued)
             self._painter = asyncio.create_task(paint, name="hh-positions")
 
-    def _spawn(self, job: Job, coro: object) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro, name=f"hh-job-{job.id}")  # type: ignore[arg-type]
+    def _spawn(self, job: Job, coro: Awaitable[None]) -> None:
+        task = asyncio.create_task(drive(self._leases, job.id, coro), name=f"hh-job-{job.id}")
         self._tasks[job.id] = task
 
         def done(finished: asyncio.Task[None]) -> None:
@@ -250,6 +282,23 @@ class Runner:
                 log.error("job %s stopped: %r", job.id, finished.exception())
 
         task.add_done_callback(done)
+
+    # -- leases ------------------------------------------------------------------------------
+
+    def _lost(self, job_ids: set[str]) -> None:
+        """Stop driving jobs another process took over (this one was frozen past the lease)."""
+        for job_id in job_ids:
+            self._queued.pop(job_id, None)
+            self._active.pop(job_id, None)
+        cancel_lost(self._tasks, job_ids)
+        self._wake.set()
+
+    async def _take_over(self, jobs: list[Job]) -> None:
+        """Drive jobs whose lease expired in another process, as a restart would."""
+        for job in jobs:
+            if job.id not in self._tasks and job.id not in self._queued:
+                await self.resume(job)
+        self._wake.set()
 
     # -- one job -----------------------------------------------------------------------------
 
@@ -275,6 +324,7 @@ class Runner:
         if job.state is JobState.QUEUED:  # a claimed job is stored submitting already
             job = job.advance(JobState.SUBMITTING, self._clock.now())
             await self._store.save(job)
+        await self._leases.check(job.id)  # the create is the one step never to repeat
         shown = asyncio.ensure_future(self._progress.show(job, force=True))
         try:
             task_id = await self._api.create(self._request(job))
@@ -341,6 +391,8 @@ class Runner:
                 log.info("job %s: the stored video link was refused; polling again", job.id)
                 fresh = await self._await_completion(job, resumed=True)
                 job = await self._handover.fetch_and_deliver(job, fresh)
+        except LeaseLost:
+            raise
         except HHError as error:
             await self._end(job, error)
         except Exception as error:
@@ -400,4 +452,4 @@ class Runner:
 
     async def _end(self, job: Job, error: HHError) -> None:
         """End the job without a video: stored final first, then its owner is told."""
-        await self._endings.tell(await self._endings.end(job, error), error)
+        await self._job_endings.tell(await self._job_endings.end(job, error), error)

@@ -18,7 +18,7 @@ from typing import Any
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.reports.charts import SpendRow
 from hh_bot.reports.export import LedgerLine
-from hh_bot.store import dispatch
+from hh_bot.store import dispatch, leases, shards
 from hh_bot.store.conn import Conn, scalar
 from hh_bot.store.interface import UNFINISHED, LedgerEntry, Purged, StoreFigures, UsageRow
 from hh_bot.store.rows import JOB_COLUMNS, row_to_job
@@ -29,6 +29,10 @@ Write = Callable[[SqlTx], Awaitable[None]]
 
 class SqlStore(ABC):
     """The queries of ``Store`` over a backend's connections."""
+
+    one_process: bool = False
+    """Whether only one process can have the database open (SQLite), so that at start any
+    other lease holder is a dead predecessor."""
 
     @abstractmethod
     def _reading(self) -> AbstractAsyncContextManager[Conn]:
@@ -267,11 +271,24 @@ class SqlStore(ABC):
     # -- the dispatcher's shared state (``dispatch.py``) ----------------------------------------
 
     async def claim_next(
-        self, candidates: Collection[str], *, global_cap: int, per_user_cap: int, now: float
+        self,
+        candidates: Collection[str],
+        *,
+        global_cap: int,
+        per_user_cap: int,
+        now: float,
+        holder: str | None = None,
+        lease_until: float | None = None,
     ) -> Job | None:
         async with self.transaction() as tx:
             return await dispatch.claim_next(
-                tx.conn, candidates, global_cap=global_cap, per_user_cap=per_user_cap, now=now
+                tx.conn,
+                candidates,
+                global_cap=global_cap,
+                per_user_cap=per_user_cap,
+                now=now,
+                holder=holder,
+                lease_until=lease_until,
             )
 
     async def queue_order(self) -> list[str]:
@@ -281,6 +298,84 @@ class SqlStore(ABC):
     async def active_count(self) -> int:
         async with self._reading() as conn:
             return sum((await dispatch.active_per_user(conn)).values())
+
+    # -- job leases (``leases.py``) -------------------------------------------------------------
+
+    async def take_lease(self, job_id: str, holder: str, *, now: float, until: float) -> Job | None:
+        taken: list[Job | None] = [None]
+
+        async def write(tx: SqlTx) -> None:
+            taken[0] = await leases.take(tx.conn, job_id, holder, now=now, until=until)
+
+        await self._write(write)
+        return taken[0]
+
+    async def take_free_leases(
+        self, holder: str, *, now: float, until: float, orphaned_before: float, at_start: bool
+    ) -> list[Job]:
+        taken: list[Job] = []
+
+        async def write(tx: SqlTx) -> None:
+            taken[:] = await leases.take_free(
+                tx.conn,
+                holder,
+                now=now,
+                until=until,
+                orphaned_before=orphaned_before,
+                everything=at_start and self.one_process,
+            )
+
+        await self._write(write)
+        return taken
+
+    async def renew_leases(self, holder: str, *, until: float) -> set[str]:
+        held: set[str] = set()
+
+        async def write(tx: SqlTx) -> None:
+            held.update(await leases.renew(tx.conn, holder, until=until))
+
+        await self._write(write)
+        return held
+
+    async def holds_lease(self, job_id: str, holder: str, *, until: float) -> bool:
+        result = [False]
+
+        async def write(tx: SqlTx) -> None:
+            result[0] = await leases.holds(tx.conn, job_id, holder, until=until)
+
+        await self._write(write)
+        return result[0]
+
+    async def release_leases(self, holder: str, job_ids: Collection[str] | None = None) -> None:
+        async def write(tx: SqlTx) -> None:
+            await leases.release(tx.conn, holder, job_ids)
+
+        await self._write(write)
+
+    # -- shard claims (``shards.py``) ----------------------------------------------------------
+
+    async def claim_shards(
+        self, shard_ids: Collection[int], holder: str, *, now: float, until: float
+    ) -> dict[int, str]:
+        async with self.transaction() as tx:
+            return await shards.claim(
+                tx.conn, shard_ids, holder, now=now, until=until, others_are_dead=self.one_process
+            )
+
+    async def renew_shards(self, holder: str, *, until: float) -> set[int]:
+        held: set[int] = set()
+
+        async def write(tx: SqlTx) -> None:
+            held.update(await shards.renew(tx.conn, holder, until=until))
+
+        await self._write(write)
+        return held
+
+    async def release_shards(self, holder: str) -> None:
+        async def write(tx: SqlTx) -> None:
+            await shards.release(tx.conn, holder)
+
+        await self._write(write)
 
     # -- key/value settings (admin policy, command-sync hash) ---------------------------------
 

@@ -45,20 +45,45 @@ async def queue_order(conn: Conn) -> list[str]:
     return [job.id for job in fair_order(await queued(conn), await last_served(conn))]
 
 
+async def _leased_elsewhere(conn: Conn, holder: str, now: float) -> set[str]:
+    """Queued jobs another process holds a live lease on (taken over from this one)."""
+    rows = await conn.fetchall(
+        "SELECT id FROM jobs WHERE state = ? AND lease_holder <> ? AND lease_until > ?",
+        (JobState.QUEUED.value, holder, now),
+    )
+    return {str(r[0]) for r in rows}
+
+
 async def claim_next(
-    conn: Conn, candidates: Collection[str], *, global_cap: int, per_user_cap: int, now: float
+    conn: Conn,
+    candidates: Collection[str],
+    *,
+    global_cap: int,
+    per_user_cap: int,
+    now: float,
+    holder: str | None = None,
+    lease_until: float | None = None,
 ) -> Job | None:
     """Store as submitting, and return, the first job in the fair order of the whole queue that
     is one of ``candidates`` (the caller's) and whose owner is below ``per_user_cap`` — if
     fewer than ``global_cap`` tasks are active; None otherwise. The caller holds the
-    admission transaction."""
+    admission transaction. With a ``holder``, a candidate another process has taken over is
+    skipped, and the claimed job's lease is the holder's until ``lease_until``."""
     per_user = await active_per_user(conn)
     if sum(per_user.values()) >= global_cap:
         return None
+    theirs = await _leased_elsewhere(conn, holder, now) if holder is not None else set()
     for job in fair_order(await queued(conn), await last_served(conn)):
+        if job.id in theirs:
+            continue
         if job.id in candidates and per_user.get(job.user_id, 0) < per_user_cap:
             claimed = job.advance(JobState.SUBMITTING, now)
             await SqlTx(conn).update_job(claimed)
+            if holder is not None:
+                await conn.execute(
+                    "UPDATE jobs SET lease_holder = ?, lease_until = ? WHERE id = ?",
+                    (holder, lease_until, job.id),
+                )
             await conn.execute(
                 "INSERT INTO served (user_id, at) VALUES (?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET at = excluded.at",

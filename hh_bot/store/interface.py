@@ -16,8 +16,12 @@ The guarantees every backend keeps:
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -37,6 +41,25 @@ class StoreUnavailable(HHError):
 
 class StoreInUse(StoreUnavailable):
     """Another process already has this SQLite database open (SQLite is for one process)."""
+
+
+DRIVER: ContextVar[str | None] = ContextVar("hh_lease_driver", default=None)
+"""The lease holder the current task drives its job for; None outside a job's task."""
+
+
+class LeaseLost(Exception):
+    """Another process holds the lease of a job this one was driving: stop, tell nobody."""
+
+    def __init__(self, job_id: str, holder: str | None) -> None:
+        super().__init__(f"job {job_id}: the lease is held by {holder or 'nobody'} now")
+        self.job_id = job_id
+        self.holder = holder
+
+
+def holder_id() -> str:
+    """A new id for this process's leases: host, pid and a random part (a restarted process
+    with the same pid is a new holder)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -193,11 +216,19 @@ class Store(Protocol):
     # -- the dispatcher's shared state: holds across processes ----------------------------------
 
     async def claim_next(
-        self, candidates: Collection[str], *, global_cap: int, per_user_cap: int, now: float
+        self,
+        candidates: Collection[str],
+        *,
+        global_cap: int,
+        per_user_cap: int,
+        now: float,
+        holder: str | None = None,
+        lease_until: float | None = None,
     ) -> Job | None:
         """Claim (store as submitting) the next of ``candidates`` in the fair order of the whole
         queue whose owner is below ``per_user_cap``, if fewer than ``global_cap`` tasks are
-        active at the API across every process; the claimed job, or None."""
+        active at the API across every process; the claimed job, or None. With a ``holder``:
+        candidates another process took over are skipped, and the claim takes the lease."""
         ...
 
     async def queue_order(self) -> list[str]:
@@ -207,6 +238,48 @@ class Store(Protocol):
     async def active_count(self) -> int:
         """Jobs whose task is active at the API (stored submitting or running)."""
         ...
+
+    # -- job leases: each job driven by one process at a time (``leases.py``) -------------------
+
+    async def take_lease(self, job_id: str, holder: str, *, now: float, until: float) -> Job | None:
+        """Take the lease of an unfinished job that is free, expired or ``holder``'s already;
+        the job as stored, or None."""
+        ...
+
+    async def take_free_leases(
+        self, holder: str, *, now: float, until: float, orphaned_before: float, at_start: bool
+    ) -> list[Job]:
+        """Take over unfinished jobs nobody drives (expired or no lease; a queued one without a
+        lease only if created before ``orphaned_before``). ``at_start`` on a one-process
+        database (SQLite): every unfinished job. The jobs taken (a batch), oldest first."""
+        ...
+
+    async def renew_leases(self, holder: str, *, until: float) -> set[str]:
+        """Extend every lease of ``holder``; the ids of the jobs it still holds."""
+        ...
+
+    async def holds_lease(self, job_id: str, holder: str, *, until: float) -> bool:
+        """Whether ``holder`` still holds the lease of ``job_id`` (extended if so)."""
+        ...
+
+    async def release_leases(self, holder: str, job_ids: Collection[str] | None = None) -> None:
+        """Give up ``holder``'s leases of ``job_ids`` (all of them if None)."""
+        ...
+
+    # -- Discord shards: each run by one process (``hh_bot/shards.py``) -------------------------
+
+    async def claim_shards(
+        self, shard_ids: Collection[int], holder: str, *, now: float, until: float
+    ) -> dict[int, str]:
+        """Claim all of ``shard_ids`` for ``holder`` until ``until``, or none of them: the ids
+        another process holds a live claim on, with its holder (empty: claimed)."""
+        ...
+
+    async def renew_shards(self, holder: str, *, until: float) -> set[int]:
+        """Extend ``holder``'s shard claims; the ids it still holds."""
+        ...
+
+    async def release_shards(self, holder: str) -> None: ...
 
     # -- key/value settings and grants --------------------------------------------------------
 

@@ -60,6 +60,8 @@ class SqliteStore(SqlStore):
     from interleaving on it.
     """
 
+    one_process = True
+
     def __init__(self, db: aiosqlite.Connection, lock: Path | None = None) -> None:
         self._db = db
         self._conn = SqliteConn(db)

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hh_bot.jobs.model import Job, JobState
-from hh_bot.store.conn import Conn, scalar
+from hh_bot.store.conn import Conn, fetchone, scalar
+from hh_bot.store.leases import check_fence
 from hh_bot.store.rows import INSERT_JOB, UPDATE_JOB, job_values
 
 
@@ -95,8 +96,11 @@ class SqlTx:
         outcome = settlement(job)
         # PostgreSQL: lock the row, so two processes saving one job settle it once.
         lock = " FOR UPDATE" if self.conn.dialect == "postgres" else ""
-        row = await self.scalar(f"SELECT charge FROM jobs WHERE id = ?{lock}", (job.id,))
-        charge = row
+        found = await fetchone(
+            self.conn, f"SELECT charge, lease_holder FROM jobs WHERE id = ?{lock}", (job.id,)
+        )
+        row = charge = None if found is None else found[0]
+        check_fence(job.id, None if found is None else found[1])  # see ``leases.py``
         if outcome is not None and row == "reserved":
             charge = "committed" if outcome == "commit" else "released"
             await self._ledger(job, outcome)
