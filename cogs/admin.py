@@ -25,7 +25,6 @@ from hh_bot.access.quota import day_start, month_start, next_month
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, usd_to_milli
 from hh_bot.errors import BadInput
 from hh_bot.jobs.model import JobState
-from hh_bot.media.archive import Archive
 from hh_bot.reports.export import DISCORD_UPLOAD_BYTES, UPLOAD_OVERHEAD_BYTES, csv_parts
 
 if TYPE_CHECKING:
@@ -332,10 +331,9 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
         # Deferred: SQLite vacuums the whole file afterwards, which may take a while.
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
-        # ARCHIVE HOOK: ``Services.archive`` (the archive of originals) is being wired by the
-        # archive slice; until it is there, there are no originals to delete.
-        archive: Archive | None = getattr(services, "archive", None)
-        report = await purge_member(services.store, interaction.guild_id, member.id, archive)
+        report = await purge_member(
+            services.store, interaction.guild_id, member.id, services.archive
+        )
         text = s.ADMIN_PURGED.format(member=member.mention, jobs=report.jobs)
         if report.running:
             text += " " + s.ADMIN_PURGE_RUNNING.format(count=report.running)
