@@ -8,7 +8,6 @@ async with bot_world(tmp_path) as w:
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import ssl
 from collections.abc import AsyncIterator, Mapping
@@ -189,19 +188,6 @@ class BotWorld:
     def public_messages(self, channel_id: int = TEXT_CHANNEL_ID) -> list[StoredMessage]:
         """Live messages of the channel that everybody sees (no ephemeral ones)."""
         return [m for m in self.discord.channel_messages(channel_id) if not m.ephemeral]
-
-    def expire_token_on_time(self, handle: FakeInteraction) -> asyncio.Task[None]:
-        """Make the fake refuse the interaction token once the bot's clock passes its expiry
-        (Discord's 15 minutes, in the world's scaled time)."""
-
-        async def expire() -> None:
-            job = await self.job_of(handle)
-            await self.clock.sleep(job.reply.token_expires_at - self.clock.now())
-            self.discord.expire_token(handle.token)
-
-        task = asyncio.create_task(expire())
-        self.extra.setdefault("tasks", []).append(task)
-        return task
 
     async def rows(self) -> tuple[int, int]:
         """(jobs stored, ledger entries): both zero when nothing was admitted or charged."""

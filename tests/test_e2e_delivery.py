@@ -37,12 +37,27 @@ async def running(w: BotWorld, handle: FakeInteraction) -> None:
 
 
 async def outlive_the_token(w: BotWorld, handle: FakeInteraction) -> None:
-    """Jump the clock to just inside the bot's safety margin; the fake refuses the token from
-    its real expiry on (in the bot's time)."""
+    """Jump the bot's clock to just inside its safety margin, then let the fake refuse the token
+    once the bot has shown it moved on: its first bot-token call about the job's reply.
+
+    Event-based on purpose: at a 400× clock, 100 ms of scheduler delay is 40 s of simulated
+    time, so a token edit decided just before the jump could arrive after an expiry "on time"
+    on a loaded machine. After the bot's switch, no call may use the token again."""
     await running(w, handle)
     job = await w.job_of(handle)
+    seen = len(w.discord.requests)
     w.clock.advance(job.reply.token_expires_at - 50 - w.clock.now())
-    w.expire_token_on_time(handle)
+
+    def switched() -> bool:
+        return any(
+            r.path.startswith(f"/channels/{job.reply.channel_id}/messages")
+            and r.headers.get("Authorization", "").startswith("Bot ")
+            and r.method in ("PATCH", "POST")
+            for r in w.discord.requests[seen:]
+        )
+
+    await w.discord.wait_for(switched, timeout=30.0)
+    w.discord.expire_token(handle.token)
 
 
 def token_refusals(w: BotWorld, handle: FakeInteraction) -> list[RecordedRequest]:
