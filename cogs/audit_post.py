@@ -32,8 +32,14 @@ from cogs.notice import TRANSPORT, UNREACHED
 from cogs.pacing import ChannelPacer
 from cogs.ui import strings as s
 from hh_bot.access.alerts import BudgetAlert
-from hh_bot.access.audit import AuditChannel, AuditEvent, JobAdmitted, JobEnded, guild_of
-from hh_bot.access.strikes import counts_as_strike
+from hh_bot.access.audit import (
+    AuditChannel,
+    AuditEvent,
+    JobAdmitted,
+    JobEnded,
+    guild_of,
+    is_strike,
+)
 
 if TYPE_CHECKING:
     from bot import HHBot
@@ -108,7 +114,7 @@ class AuditPoster:
         alerts: list[BudgetAlert] = []
         if isinstance(event, JobAdmitted) and services.alerts is not None:
             alerts = await services.alerts.check(guild_id)
-        elif isinstance(event, JobEnded) and counts_as_strike(event.error):
+        elif isinstance(event, JobEnded) and is_strike(event.error):
             standing = await services.quota.strikes(guild_id, event.job.user_id)
             lines.append(strike_line(event.job.user_id, standing))
         lines += [alert_line(alert) for alert in alerts]

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hh_bot.access.alerts import BudgetAlert
-from hh_bot.errors import HHError
+from hh_bot.access.strikes import counts_as_strike
+from hh_bot.errors import HHError, TaskFailed
 from hh_bot.jobs.delivery import Delivery, ProgressView, ResultMessage, VideoResult
 from hh_bot.jobs.model import Job
 from hh_bot.store.interface import Store
@@ -57,6 +58,14 @@ class AdminAction:
     admin_id: int
     action: str
     params: dict[str, str] = field(default_factory=dict)
+
+
+def is_strike(error: HHError) -> bool:
+    """Whether a job's ending counts as a provider moderation refusal, by the rule the store
+    counts strikes with (``Store.moderation_refusals``): refused at create, or a task that
+    failed with DataInspectionFailed."""
+    failed_check = isinstance(error, TaskFailed) and error.code == "DataInspectionFailed"
+    return counts_as_strike(error) or failed_check
 
 
 AuditEvent = JobAdmitted | JobDelivered | JobEnded | AdminAction | BudgetAlert
