@@ -63,12 +63,19 @@ async def _admin_only(interaction: Interaction) -> bool:
     return True
 
 
-def _channel_id(interaction: Interaction, channel: Any) -> int:
-    """The id of a text channel of this server, else ``BadInput``."""
+async def _channel_id(interaction: Interaction, channel: Any) -> int:
+    """The id of a text channel of this server, else ``BadInput``. Discord's own record of the
+    channel is read: the option's resolved data does not say which server it belongs to."""
     if channel is None:
         raise BadInput(s.ADMIN_AUDIT_NEED_CHANNEL)
-    same_server = getattr(channel, "guild_id", None) == interaction.guild_id
-    if not same_server or getattr(channel, "type", None) not in TEXT_TYPES:
+    if getattr(channel, "type", None) not in TEXT_TYPES:
+        raise BadInput(s.ADMIN_AUDIT_BAD_CHANNEL)
+    try:
+        real = await interaction.client.fetch_channel(int(channel.id))
+    except (discord.NotFound, discord.Forbidden):
+        raise BadInput(s.ADMIN_AUDIT_BAD_CHANNEL) from None
+    guild = getattr(real, "guild", None)
+    if guild is None or guild.id != interaction.guild_id:
         raise BadInput(s.ADMIN_AUDIT_BAD_CHANNEL)
     return int(channel.id)
 
@@ -83,7 +90,7 @@ async def audit_channel(
     audit = interaction.client.services.audit
     assert audit is not None
     if action == "set":
-        channel_id = _channel_id(interaction, channel)
+        channel_id = await _channel_id(interaction, channel)
         admin = interaction.user.id
         setting = AuditChannel(channel_id, admin, alert_dm=admin if dm_alerts else None)
         await audit.set(interaction.guild_id, setting)
