@@ -16,11 +16,11 @@ import aiohttp
 from hh_bot.access.alerts import BudgetAlerts
 from hh_bot.access.audit import AuditedDelivery, AuditSettings, EventSink
 from hh_bot.access.policy import Policy
-from hh_bot.access.quota import Quota
+from hh_bot.access.quota import Quota, cost_of
 from hh_bot.api.client import HappyHorseClient
 from hh_bot.api.result_link import LinkRules, download_session
 from hh_bot.clock import Clock, SystemClock
-from hh_bot.config import Settings
+from hh_bot.config import MIN_DURATION, RESOLUTIONS, Settings
 from hh_bot.jobs.delivery import Delivery
 from hh_bot.jobs.intake import VideoService
 from hh_bot.jobs.poll_memory import PollMemory
@@ -147,6 +147,11 @@ def remove_fit_leftovers(tmp_dir: Path, older_than: float) -> None:
                 shutil.rmtree(stale, ignore_errors=True)
 
 
+def cheapest_job(settings: Settings) -> int:
+    """The smallest cost a job can have: what a budget must keep to admit anything."""
+    return min(cost_of(settings, r, MIN_DURATION) for r in RESOLUTIONS)
+
+
 def build_media(settings: Settings, tmp_dir: Path) -> tuple[Fitter, Archive | None]:
     """One ffmpeg owner (its slots bound the transcodes of the whole process) and the archive."""
     m = settings.media
@@ -208,7 +213,7 @@ async def build_services(
         fitter=fitter,
         archive=archive,
         audit=AuditSettings(store),
-        alerts=BudgetAlerts(store, policy, clock),
+        alerts=BudgetAlerts(store, policy, clock, cheapest=cheapest_job(settings)),
     )
     if metrics is not None:
         server = MetricsServer(

@@ -29,9 +29,12 @@ class StillClock:
         self.t += seconds
 
 
-def alerts_on(store: Store, clock: StillClock, **limits: int | None) -> BudgetAlerts:
+def alerts_on(
+    store: Store, clock: StillClock, cheapest: int = 0, **limits: int | None
+) -> BudgetAlerts:
     values = {"user_daily": None, "user_monthly": None, "guild_daily": None, **limits}
-    return BudgetAlerts(store, Policy(store, Limits(**values), Defaults()), clock)
+    policy = Policy(store, Limits(**values), Defaults())
+    return BudgetAlerts(store, policy, clock, cheapest=cheapest)
 
 
 def test_crossed_counts_whole_percent_exactly() -> None:
@@ -40,6 +43,16 @@ def test_crossed_counts_whole_percent_exactly() -> None:
     assert crossed(999, 1000) == (80,)
     assert crossed(1000, 1000) == (80, 100)
     assert crossed(5000, 1000) == (80, 100)
+    assert crossed(800, 1000, cheapest=200) == (80,), "one more job still fits"
+    assert crossed(801, 1000, cheapest=200) == (80, 100), "none fits any more: refusing"
+
+
+async def test_full_when_no_job_fits_in_what_is_left(store: Store) -> None:
+    clock = StillClock(day_start(T0) + 60)
+    alerts = alerts_on(store, clock, cheapest=300, guild_daily=1000)
+    await insert(store, make_job("a", cost=900, created_at=clock.t))  # 100 left < 300
+    [alert] = await alerts.check(GUILD)
+    assert (alert.threshold, alert.refusing, alert.spent) == (100, True, 900)
 
 
 async def test_a_mark_is_made_once_even_when_callers_race(store: Store) -> None:

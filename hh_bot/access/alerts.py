@@ -9,6 +9,10 @@ Each threshold is announced once per period: the store keeps a mark per server, 
 start and threshold, and only the caller whose insert made the mark announces it
 (``Store.mark_alert``), which holds across restarts and across processes. When one admission
 crosses both thresholds at once, both are marked and only the higher one is announced.
+
+"100 %" means admission now refuses every request: the limit is reached, or what is left of it
+is less than the cheapest possible job (``cheapest``), so the notice's "refused until the
+reset" is true even when job prices don't add up to the limit exactly.
 """
 
 from __future__ import annotations
@@ -50,16 +54,23 @@ class BudgetAlert:
         return self.threshold >= 100
 
 
-def crossed(spent: int, limit: int) -> tuple[int, ...]:
-    """The thresholds ``spent`` has reached of ``limit`` (a positive limit), lowest first."""
-    return tuple(t for t in THRESHOLDS if spent * 100 >= t * limit)
+def crossed(spent: int, limit: int, cheapest: int = 0) -> tuple[int, ...]:
+    """The thresholds ``spent`` has reached of ``limit`` (a positive limit), lowest first; the
+    last one also when less than ``cheapest`` (the smallest cost of a job) is left."""
+    full = THRESHOLDS[-1]
+    return tuple(
+        t
+        for t in THRESHOLDS
+        if spent * 100 >= t * limit or (t == full and limit - spent < cheapest)
+    )
 
 
 class BudgetAlerts:
-    def __init__(self, store: Store, policy: Policy, clock: Clock) -> None:
+    def __init__(self, store: Store, policy: Policy, clock: Clock, *, cheapest: int = 0) -> None:
         self._store = store
         self._policy = policy
         self._clock = clock
+        self._cheapest = cheapest  # the smallest cost a job can have (millidollars)
 
     async def check(self, guild_id: int) -> list[BudgetAlert]:
         """The alerts this caller won the right to announce now (usually none)."""
@@ -79,10 +90,10 @@ class BudgetAlerts:
                 continue
             won = [
                 t
-                for t in crossed(spends[period], limit)
+                for t in crossed(spends[period], limit, self._cheapest)
                 if await self._store.mark_alert(guild_id, period, start(now), t, at=now)
             ]
-            if won and won[-1] == crossed(spends[period], limit)[-1]:
+            if won and won[-1] == crossed(spends[period], limit, self._cheapest)[-1]:
                 alerts.append(
                     BudgetAlert(guild_id, period, won[-1], spends[period], limit, reset(now))
                 )
