@@ -838,5 +838,5 @@ def test_the_matrix_covers_every_kind_of_fault() -> None:
     assert len({r.id for r in ROWS}) == len(ROWS)
     assert {r.group for r in ROWS} == {
         "create", "poll", "task", "download", "discord", "discord-net", "process", "database",
-        "media",
+        "media", "audit",
     }  # fmt: skip
