@@ -16,6 +16,7 @@ from tests.bot_world import BotWorld
 from tests.fakes.discord_payloads import ADMIN_ID, ALICE_ID, BOB_ID, GUILD_ID, StoredMessage
 from tests.fakes.happyhorse import TaskScript
 from tests.test_e2e_admin import admin, all_final, world
+from tests.test_e2e_buttons import HOLD, ONE_SLOT, answer, finish_now, job_id_in, reply, stored
 
 FACTOR = 50.0
 QUICK = TaskScript(duration=30)
@@ -116,7 +117,9 @@ async def test_a_failed_task_is_logged_with_its_refund_and_a_strike(tmp_path: Pa
         never_pings(audit_posts(w, audit))
 
 
-async def test_a_canceled_job_and_admin_actions_name_who_did_them(tmp_path: Path) -> None:
+async def test_admin_actions_name_who_did_them_and_a_cleared_channel_logs_nothing(
+    tmp_path: Path,
+) -> None:
     async with audit_world(tmp_path, script=TaskScript(duration=600)) as w:
         audit = await set_audit(w)
         await admin(w, "grant", {"member": BOB_ID, "amount": "2"})
@@ -145,6 +148,31 @@ async def test_a_canceled_job_and_admin_actions_name_who_did_them(tmp_path: Path
         assert len(w.discord.channel_messages(audit)) == 5, "nothing logged once cleared"
         none = await admin(w, "audit-channel", {"action": "show"})
         assert none.content == s.ADMIN_AUDIT_NONE
+
+
+async def test_a_canceled_job_is_logged_with_its_release(tmp_path: Path) -> None:
+    async with audit_world(tmp_path, limits=ONE_SLOT, poll_deadline=HOLD) as w:
+        audit = await set_audit(w)
+        w.hh.scripts.append(TaskScript(duration=HOLD))  # the first job holds the only slot
+        first = await reply(w, await w.video("first job"))
+        await stored(w, job_id_in(first), JobState.RUNNING)
+        second = await reply(w, await w.video("second job"))
+        job_id = job_id_in(second)
+        click = await w.discord.click_button(second.id, f"hh:cancel:{job_id}")
+        assert (await answer(w, click)).content == s.CANCELED_OK.format(job_id=job_id)
+        job = await stored(w, job_id, JobState.CANCELED)
+        canceled = s.AUDIT_CANCELED.format(
+            user=f"<@{ALICE_ID}>", job_id=job_id, cost=s.money(job.cost)
+        )
+        await w.discord.wait_for(
+            lambda: canceled in [m.content for m in w.discord.channel_messages(audit)]
+        )
+        finish_now(w, "first job")
+        await all_final(w)
+        await w.bot.audit.idle.wait()
+        found = [m.content or "" for m in w.discord.channel_messages(audit)]
+        assert len(found) == 1 + 2 + 1 + 1, "set, two admitted, one canceled, one delivered"
+        never_pings(audit_posts(w, audit))
 
 
 async def test_purge_deletes_the_archived_originals_and_is_logged(tmp_path: Path) -> None:
