@@ -27,6 +27,7 @@ from discord.ext import commands
 from dotenv import load_dotenv
 
 from cogs.actions import JobActions
+from cogs.audit_post import AuditPoster
 from cogs.delivery import DiscordDelivery
 from cogs.http_timeout import set_discord_timeout
 from cogs.ui.buttons import JobButton
@@ -44,7 +45,7 @@ from hh_bot.store.interface import StoreUnavailable
 
 log = logging.getLogger("hh_bot")
 
-EXTENSIONS = ("cogs.video", "cogs.account", "cogs.admin")
+EXTENSIONS = ("cogs.video", "cogs.account", "cogs.admin", "cogs.admin_audit")
 
 
 class HHBot(commands.Bot):
@@ -73,6 +74,7 @@ class HHBot(commands.Bot):
         self.force_sync = force_sync
         self.job_actions = JobActions(self)
         self.delivery = DiscordDelivery(self, services.clock)
+        self.audit = AuditPoster(self, self.delivery.pacer)  # the audit channel's lines
         self._chart_warm_up: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -81,7 +83,7 @@ class HHBot(commands.Bot):
             await self.load_extension(extension)
         self.add_dynamic_items(JobButton)
         await sync_commands(self, force=self.force_sync)
-        await self.services.start_runner(self.delivery)
+        await self.services.start_runner(self.delivery, events=self.audit)
         # Scheduled, not awaited: loading matplotlib must not delay readiness.
         self._chart_warm_up = asyncio.create_task(asyncio.to_thread(warm_up))
         self._chart_warm_up.add_done_callback(_warmed_up)
@@ -98,6 +100,7 @@ class HHBot(commands.Bot):
     async def close(self) -> None:
         with contextlib.suppress(RuntimeError):
             await self.services.runner.stop()
+        await self.audit.close()
         await super().close()
 
 

@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.account import job_link
+from cogs.admin_audit import note
 from cogs.ui import strings as s
 from cogs.ui.charts import SERVER_FILE, server_chart
 from cogs.ui.permissions import is_admin
@@ -109,6 +110,9 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
         shown = s.ADMIN_AMOUNT_DEFAULT if value is None else s.money(None if value < 0 else value)
         said = s.ADMIN_LIMIT_SET.format(target=target, period=s.ADMIN_PERIODS[period], amount=shown)
         await self._say(interaction, said)
+        who = role.mention if scope == "role" and role else s.ADMIN_SCOPES.get(scope, scope)
+        who = member.mention if scope == "member" and member else who
+        note(interaction, "limit", period=s.ADMIN_PERIODS[period], target=who, amount=shown)
 
     @app_commands.command(name="grant", description=s.ADMIN_GRANT_DESC)
     async def grant(self, interaction: Interaction, member: discord.Member, amount: str) -> None:
@@ -124,6 +128,7 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             s.ADMIN_GRANTED.format(member=member.mention, amount=s.money(value)),
             allowed_mentions=discord.AllowedMentions.none(),
         )
+        note(interaction, "grant", member=member.mention, amount=s.money(value))
 
     @app_commands.command(name="ban", description=s.ADMIN_BAN_DESC)
     async def ban(self, interaction: Interaction, member: discord.Member) -> None:
@@ -132,6 +137,7 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             interaction, s.ADMIN_BANNED.format(member=member.mention),
             allowed_mentions=discord.AllowedMentions.none(),
         )  # fmt: skip
+        note(interaction, "ban", member=member.mention)
 
     @app_commands.command(name="unban", description=s.ADMIN_UNBAN_DESC)
     async def unban(self, interaction: Interaction, member: discord.Member) -> None:
@@ -140,6 +146,7 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             interaction, s.ADMIN_UNBANNED.format(member=member.mention),
             allowed_mentions=discord.AllowedMentions.none(),
         )  # fmt: skip
+        note(interaction, "unban", member=member.mention)
 
     @app_commands.command(name="channel", description=s.ADMIN_CHANNEL_DESC)
     async def channel(
@@ -151,6 +158,11 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
         )
         listed = ", ".join(f"<#{c}>" for c in channels) if channels else s.ADMIN_ALL_CHANNELS
         await self._say(interaction, s.ADMIN_CHANNELS.format(channels=listed))
+        note(
+            interaction,
+            "channel_allowed" if allowed else "channel_removed",
+            channel=channel.mention,
+        )
 
     @app_commands.command(name="blocklist", description=s.ADMIN_BLOCKLIST_DESC)
     @app_commands.describe(
@@ -176,6 +188,11 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             template = s.ADMIN_BLOCKLIST_REMOVED
         text = template.format(phrase=_shown(phrase.strip()), count=len(listed.texts))
         await self._say(interaction, text, **_QUIET)
+        note(
+            interaction,
+            f"blocklist_{'add' if action == 'add' else 'remove'}",
+            count=len(listed.texts),
+        )
 
     @app_commands.command(name="defaults", description=s.ADMIN_DEFAULTS_DESC)
     @app_commands.choices(
@@ -213,6 +230,8 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
                 prompt_extend="on" if current.prompt_extend else "off",
             ),
         )  # fmt: skip
+        if any(value is not None for value in changes.values()):
+            note(interaction, "defaults")
 
     @app_commands.command(name="admin-role", description=s.ADMIN_ROLE_DESC)
     async def admin_role(self, interaction: Interaction, role: discord.Role | None = None) -> None:
@@ -225,6 +244,7 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             s.ADMIN_ROLE_SET.format(role=role.mention if role else s.ADMIN_NO_ROLE),
             allowed_mentions=discord.AllowedMentions.none(),
         )
+        note(interaction, "admin_role", role=role.mention if role else s.ADMIN_NO_ROLE)
 
     @app_commands.command(name="running", description=s.ADMIN_RUNNING_DESC)
     async def running(self, interaction: Interaction) -> None:
@@ -338,6 +358,7 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
         if report.running:
             text += " " + s.ADMIN_PURGE_RUNNING.format(count=report.running)
         await interaction.edit_original_response(content=text, **_QUIET)
+        note(interaction, "purge", member=member.mention, jobs=report.jobs)
 
 
 def parse_month(text: str | None, now: float) -> dt.date:

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import aiohttp
 
+from hh_bot.access.alerts import BudgetAlerts
+from hh_bot.access.audit import AuditedDelivery, AuditSettings, EventSink
 from hh_bot.access.policy import Policy
-from hh_bot.access.quota import Quota
+from hh_bot.access.quota import Quota, cost_of
 from hh_bot.api.client import HappyHorseClient
 from hh_bot.api.result_link import LinkRules, download_session
 from hh_bot.clock import Clock, SystemClock
-from hh_bot.config import Settings
+from hh_bot.config import MIN_DURATION, RESOLUTIONS, Settings
 from hh_bot.jobs.delivery import Delivery
 from hh_bot.jobs.intake import VideoService
 from hh_bot.jobs.poll_memory import PollMemory
@@ -52,6 +54,8 @@ class Services:
     metrics_server: MetricsServer | None = None  # only with METRICS_PORT
     fitter: Fitter | None = None  # fits videos to upload limits (None: the original or the link)
     archive: Archive | None = None  # keeps the originals (None: ARCHIVE_BUDGET_GB=0)
+    audit: AuditSettings | None = None  # each server's audit channel (built with the store)
+    alerts: BudgetAlerts | None = None  # budget thresholds announced once per period
     _runner: Runner | None = field(default=None, init=False)
     _video: VideoService | None = field(default=None, init=False)
 
@@ -67,9 +71,12 @@ class Services:
             raise RuntimeError("the runner starts in setup_hook")
         return self._video
 
-    async def start_runner(self, delivery: Delivery) -> Runner:
-        """Create the runner around the front end's delivery, resume stored jobs, and start."""
+    async def start_runner(self, delivery: Delivery, events: EventSink | None = None) -> Runner:
+        """Create the runner around the front end's delivery, resume stored jobs, and start.
+        With ``events`` (the audit channel), each job admitted and each outcome is told to it."""
         s = self.settings
+        if events is not None:
+            delivery = AuditedDelivery(delivery, events)
         config = RunnerConfig(
             global_cap=s.limits.global_active_cap,
             per_user_cap=max(1, s.limits.max_concurrent_per_user),
@@ -87,6 +94,7 @@ class Services:
             tmp_dir=self.tmp_dir,
             fitter=self.fitter,
             archive=self.archive,
+            events=events,
         )
         self._video = VideoService(
             settings=s,
@@ -137,6 +145,11 @@ def remove_fit_leftovers(tmp_dir: Path, older_than: float) -> None:
         with contextlib.suppress(OSError):
             if now - stale.stat().st_mtime > older_than:
                 shutil.rmtree(stale, ignore_errors=True)
+
+
+def cheapest_job(settings: Settings) -> int:
+    """The smallest cost a job can have: what a budget must keep to admit anything."""
+    return min(cost_of(settings, r, MIN_DURATION) for r in RESOLUTIONS)
 
 
 def build_media(settings: Settings, tmp_dir: Path) -> tuple[Fitter, Archive | None]:
@@ -204,6 +217,8 @@ async def build_services(
         downloads=downloads,
         fitter=fitter,
         archive=archive,
+        audit=AuditSettings(store),
+        alerts=BudgetAlerts(store, policy, clock, cheapest=cheapest_job(settings)),
     )
     if metrics is not None:
         server = MetricsServer(

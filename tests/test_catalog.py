@@ -36,6 +36,7 @@ PREFIXES = frozenset(
         "chart",
         "reference",
         "download",
+        "audit",
     }
 )
 

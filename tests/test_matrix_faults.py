@@ -35,6 +35,7 @@ from hh_bot.errors import HHError
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.runner import RunnerConfig
 from hh_bot.media import archive as media_archive
+from tests import audit_rows as audit
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.core_world import core_world
 from tests.fakes import happyhorse_shapes as shapes
@@ -433,6 +434,24 @@ def click_delete_with(mode: str) -> Hook:
     return during
 
 
+def on_world(hook: Callable[[BotWorld], Awaitable[None]]) -> Hook:
+    async def run(fw: FaultWorld) -> None:
+        await hook(fw.w)
+
+    return run
+
+
+def after_outcome(check: Callable[[BotWorld], Awaitable[None]]) -> Hook:
+    """Once the job's outcome is shown, ``check`` what else the row promises."""
+
+    async def run(fw: FaultWorld) -> None:
+        assert fw.handle is not None
+        await fw.w.outcome(fw.handle)
+        await check(fw.w)
+
+    return run
+
+
 # --- rows on the core alone (a restart of the runner) ----------------------------------------
 async def restart_while_running(tmp: Path) -> Outcome:
     async with core_world(tmp, script=FAST) as c:
@@ -695,6 +714,15 @@ ROWS: list[Row] = [
         done(message=LINK), api_sends(big_clip), video={"attachment_size_limit": 300_000}),
     Row("media-disk-full", "media", "the disk fills up while archiving the original",
         done(), disk_full_when_archiving),
+    # -- the audit channel: the job is never touched, the admin is told once -----------------
+    Row("audit-403", "audit", "the audit channel answers 403 Missing Permissions (50013)",
+        done(), on_world(audit.denied), during=after_outcome(audit.told_once(50013))),
+    Row("audit-10003", "audit", "the audit channel was deleted: 404 Unknown Channel (10003)",
+        done(), on_world(audit.gone), during=after_outcome(audit.told_once(10003))),
+    Row("audit-429", "audit", "429 on two audit posts (waited out by discord.py)",
+        done(), on_world(audit.rate_limited), during=after_outcome(audit.lines_arrive(3))),
+    Row("audit-drop", "audit", "an audit post's connection reset before Discord acts",
+        done(), on_world(audit.dropped), during=after_outcome(audit.lines_arrive(2))),
 ]
 # fmt: on
 
@@ -823,5 +851,5 @@ def test_the_matrix_covers_every_kind_of_fault() -> None:
     assert len({r.id for r in ROWS}) == len(ROWS)
     assert {r.group for r in ROWS} == {
         "create", "poll", "task", "download", "discord", "discord-net", "process", "database",
-        "media",
+        "media", "audit",
     }  # fmt: skip

@@ -22,6 +22,7 @@ import pytest
 from cogs.ui import strings as s
 from hh_bot.errors import HHError
 from hh_bot.jobs.model import JobState
+from tests import audit_rows as audit
 from tests.bot_world import BotWorld, bot_world
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_interactions import FakeInteraction
@@ -485,6 +486,27 @@ CASES: list[Case] = [
         ref("image 1 (@everyone.png)", "is 100×100, the short side must be at least 400 px"),
         menu(attachments=(att("@everyone.png", width=100, height=100),), values={}),
     ),
+    Case(
+        "audit-other-server",
+        "audit",
+        "/hh-admin audit-channel set to a channel of another server (raw)",
+        s.ADMIN_AUDIT_BAD_CHANNEL,
+        lambda m: audit.audit_set_raw(audit.other_servers_channel)(m.w),
+    ),
+    Case(
+        "audit-voice-channel",
+        "audit",
+        "/hh-admin audit-channel set to a voice channel (raw)",
+        s.ADMIN_AUDIT_BAD_CHANNEL,
+        lambda m: audit.audit_set_raw(audit.voice_channel)(m.w),
+    ),
+    Case(
+        "audit-no-channel",
+        "audit",
+        "/hh-admin audit-channel set without a channel",
+        s.ADMIN_AUDIT_NEED_CHANNEL,
+        lambda m: audit.audit_set_raw(audit.no_channel)(m.w),
+    ),
 ]
 # fmt: on
 
@@ -555,7 +577,7 @@ def test_the_matrix_is_big_enough() -> None:
     assert len(refused) >= 40
     assert len({c.id for c in CASES}) == len(CASES)
     assert {c.group for c in CASES} == {
-        "prompt", "attachment", "link", "parameter", "access", "menu",
+        "prompt", "attachment", "link", "parameter", "access", "menu", "audit",
     }  # fmt: skip
 
 

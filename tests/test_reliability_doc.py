@@ -47,6 +47,7 @@ GROUPS = {
     "process": "The process",
     "database": "The database",
     "media": "Fitting the video to the upload limit, archiving the original (real H.264 clips)",
+    "audit": "The audit channel (/hh-admin audit-channel)",
 }
 
 

@@ -332,3 +332,51 @@ ADMIN_AMOUNT_DEFAULT = _t("admin.amount_default")
 ALREADY_CANCELED = _t("button.already_canceled")
 ALREADY_ENDED = _t("button.already_ended")
 CANCEL_NOT_READY = _t("button.cancel_not_ready")
+
+
+# -- the audit channel and budget alerts (cogs/admin_audit.py, cogs/audit_post.py) ------------
+ADMIN_AUDIT_DESC = _t("admin.audit_desc")
+ADMIN_AUDIT_ACTION_DESC = _t("admin.audit_action_desc")
+ADMIN_AUDIT_CHANNEL_DESC = _t("admin.audit_channel_desc")
+ADMIN_AUDIT_DM_DESC = _t("admin.audit_dm_desc")
+ADMIN_AUDIT_ACTIONS = {
+    "set": _t("admin.audit_action.set"),
+    "clear": _t("admin.audit_action.clear"),
+    "show": _t("admin.audit_action.show"),
+}
+ADMIN_AUDIT_SET = _t("admin.audit_set")
+ADMIN_AUDIT_SET_DM = _t("admin.audit_set_dm")
+ADMIN_AUDIT_CLEARED = _t("admin.audit_cleared")
+ADMIN_AUDIT_NONE = _t("admin.audit_none")
+ADMIN_AUDIT_SHOW = _t("admin.audit_show")
+ADMIN_AUDIT_NEED_CHANNEL = _t("admin.audit_need_channel")
+ADMIN_AUDIT_BAD_CHANNEL = _t("admin.audit_bad_channel")
+AUDIT_ADMITTED = _t("audit.admitted")
+AUDIT_DELIVERED = _t("audit.delivered")
+AUDIT_DELIVERED_UNLINKED = _t("audit.delivered_unlinked")
+AUDIT_ENDED = _t("audit.ended")
+AUDIT_CANCELED = _t("audit.canceled")
+AUDIT_STRIKE = _t("audit.strike")
+AUDIT_STRIKE_COOLING = _t("audit.strike_cooling")
+AUDIT_ALERT = _t("audit.alert")
+AUDIT_ALERT_FULL = _t("audit.alert_full")
+AUDIT_CANNOT_POST = _t("audit.cannot_post")
+AUDIT_WHY = {
+    50013: _t("audit.why.permissions"),
+    50001: _t("audit.why.access"),
+    10003: _t("audit.why.unknown"),
+}
+AUDIT_ADMIN = {
+    "limit": _t("audit.admin.limit"),
+    "grant": _t("audit.admin.grant"),
+    "ban": _t("audit.admin.ban"),
+    "unban": _t("audit.admin.unban"),
+    "channel_allowed": _t("audit.admin.channel_allowed"),
+    "channel_removed": _t("audit.admin.channel_removed"),
+    "blocklist_add": _t("audit.admin.blocklist_add"),
+    "blocklist_remove": _t("audit.admin.blocklist_remove"),
+    "defaults": _t("audit.admin.defaults"),
+    "admin_role": _t("audit.admin.admin_role"),
+    "purge": _t("audit.admin.purge"),
+    "audit_channel": _t("audit.admin.audit_channel"),
+}

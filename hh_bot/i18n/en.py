@@ -18,6 +18,7 @@ Keys are dotted, grouped by prefix:
 ``reference.*``  why a reference image or link is refused (``Reason`` codes of the checker
                  and the public-address policy; ``{reason}`` is the wrapped cause)
 ``download.*``   why a result link is refused (``Reason`` codes; shown to operators in logs)
+``audit.*``      the lines of a server's audit channel and budget alerts
 """
 
 from __future__ import annotations
@@ -357,5 +358,57 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "download.link_refused": "the video link was refused: {reason}",
         "download.host_not_found": "the video host {host} could not be found",
         "download.host_resolves_to": "the video host {host} resolves to an address that {reason}",
+        # -- the audit channel (/hh-admin audit-channel) and budget alerts ------------------
+        "admin.audit_desc": "Set, clear or show the channel where jobs, refunds and admin actions "
+        "are logged",
+        "admin.audit_action_desc": "What to do with the audit channel",
+        "admin.audit_channel_desc": "The text channel to log to (for set)",
+        "admin.audit_dm_desc": "Also send you the budget alerts in a DM (for set)",
+        "admin.audit_action.set": "set",
+        "admin.audit_action.clear": "clear",
+        "admin.audit_action.show": "show",
+        "admin.audit_set": "Job events, refunds, admin actions and budget alerts are now logged "
+        "in {channel}. If I can't post there, I tell {admin} once in a DM.",
+        "admin.audit_set_dm": "Budget alerts also come to you in a DM.",
+        "admin.audit_cleared": "No audit channel any more: nothing is logged.",
+        "admin.audit_none": "No audit channel is set; set one with /hh-admin audit-channel.",
+        "admin.audit_show": "Audit lines go to {channel} (set by {admin}).",
+        "admin.audit_need_channel": "Name the text channel to log to.",
+        "admin.audit_bad_channel": "Pick a text channel of this server for the audit log.",
+        "audit.admitted": "▶️ {user} started job `{job_id}`: {cost} reserved, {refs} reference "
+        "image(s). “{prompt}”",
+        "audit.delivered": "✅ Job `{job_id}` of {user} delivered, {cost} charged: {link}",
+        "audit.delivered_unlinked": "✅ Job `{job_id}` of {user} delivered, {cost} charged.",
+        "audit.ended": "↩️ Job `{job_id}` of {user} ended without a video ({reason}); {cost} "
+        "released.",
+        "audit.canceled": "↩️ Job `{job_id}` of {user} was canceled before it started; {cost} "
+        "released.",
+        "audit.strike": "⚠️ {user}: provider moderation refusal number {count} today.",
+        "audit.strike_cooling": "⚠️ {user}: provider moderation refusal number {count} today; "
+        "their new requests are refused until {until}.",
+        "audit.alert": "💰 This server has spent {spent} of its {period} limit of {limit} "
+        "({percent} %).",
+        "audit.alert_full": "🛑 This server has spent {spent} of its {period} limit of {limit}: "
+        "new requests are refused until the limit resets {resets}.",
+        "audit.cannot_post": "I can't post in the audit channel {channel} of {server} "
+        "(Discord says: {why}). Jobs go on as usual, only unlogged. Give me View Channel and "
+        "Send Messages there, or choose another channel with /hh-admin audit-channel. I won't "
+        "tell you again until a post there has worked.",
+        "audit.why.permissions": "missing permissions",
+        "audit.why.access": "no access to the channel",
+        "audit.why.unknown": "the channel no longer exists",
+        "audit.admin.limit": "🛠️ {admin} set the {period} limit of {target} to {amount}.",
+        "audit.admin.grant": "🛠️ {admin} granted {member} an extra {amount}.",
+        "audit.admin.ban": "🛠️ {admin} banned {member} from making videos.",
+        "audit.admin.unban": "🛠️ {admin} lifted the ban of {member}.",
+        "audit.admin.channel_allowed": "🛠️ {admin} allowed videos in {channel}.",
+        "audit.admin.channel_removed": "🛠️ {admin} took {channel} off the video channels.",
+        "audit.admin.blocklist_add": "🛠️ {admin} added an entry to the block list ({count} now).",
+        "audit.admin.blocklist_remove": "🛠️ {admin} removed an entry from the block list "
+        "({count} now).",
+        "audit.admin.defaults": "🛠️ {admin} changed the server's video defaults.",
+        "audit.admin.admin_role": "🛠️ {admin} set the bot's admin role to {role}.",
+        "audit.admin.purge": "🛠️ {admin} removed the content of {member} ({jobs} jobs).",
+        "audit.admin.audit_channel": "🛠️ {admin} made this the audit channel.",
     }
 )

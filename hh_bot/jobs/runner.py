@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from hh_bot.access.audit import EventSink, JobAdmitted
 from hh_bot.api.client import CreateRequest, TaskState, TaskStatus
 from hh_bot.clock import Clock
 from hh_bot.errors import (
@@ -83,7 +84,9 @@ class Runner:
         tmp_dir: Path,
         fitter: Fitter | None = None,
         archive: Archive | None = None,
+        events: EventSink | None = None,
     ) -> None:
+        self._events = events  # the audit channel: told of each job admitted, never waited on
         self._store = store
         self._api = api
         self._delivery = delivery
@@ -188,6 +191,8 @@ class Runner:
         if await self._leases.take(job.id) is None:
             return  # another process took it over meanwhile: it drives it
         self._queued[job.id] = job
+        if self._events is not None:
+            self._events.emit(JobAdmitted(job))
         self._wake.set()
         async with self._handed_over:
             self._handed_over.notify_all()

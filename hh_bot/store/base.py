@@ -422,6 +422,24 @@ class SqlStore(ABC):
             )
             return int(await scalar(conn, sql, (user_id, since, guild_id)))
 
+    # -- budget alerts ---------------------------------------------------------------------------
+
+    async def mark_alert(
+        self, guild_id: int, period: str, period_start: float, threshold: int, *, at: float
+    ) -> bool:
+        made = [False]
+
+        async def write(tx: SqlTx) -> None:
+            rows = await tx.conn.fetchall(
+                "INSERT INTO alert_marks (guild_id, period, period_start, threshold, at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING threshold",
+                (guild_id, period, period_start, threshold, at),
+            )
+            made[0] = bool(rows)
+
+        await self._write(write)
+        return made[0]
+
     # -- figures for the metrics endpoint ------------------------------------------------------
 
     async def figures(self) -> StoreFigures:

@@ -295,6 +295,16 @@ class Store(Protocol):
 
     async def granted(self, guild_id: int | None, user_id: int, since: float) -> int: ...
 
+    # -- budget alerts (``hh_bot/access/alerts.py``) ----------------------------------------------
+
+    async def mark_alert(
+        self, guild_id: int, period: str, period_start: float, threshold: int, *, at: float
+    ) -> bool:
+        """Record that the server's ``period`` (starting ``period_start``) crossed ``threshold``
+        percent of its limit: True for the one caller whose insert made the mark (it announces
+        it), False when it was there already (announced before, here or in another process)."""
+        ...
+
     # -- figures for the metrics endpoint ------------------------------------------------------
 
     async def figures(self) -> StoreFigures:
