@@ -44,7 +44,10 @@ from hh_bot.store.interface import StoreUnavailable
 
 log = logging.getLogger("hh_bot")
 
-EXTENSIONS = ("cogs.video", "cogs.account", "cogs.admin")
+# cogs.admin_rules adds a subcommand to cogs.admin's /hh-admin group: it loads after it.
+EXTENSIONS = (
+    "cogs.video", "cogs.account", "cogs.admin", "cogs.settings", "cogs.show", "cogs.admin_rules",
+)  # fmt: skip
 
 
 class HHBot(commands.Bot):

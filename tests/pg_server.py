@@ -34,6 +34,7 @@ EMPTIED = (  # children first
     "settings",
     "served",
     "shard_claims",
+    "user_settings",
 )
 
 

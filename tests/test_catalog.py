@@ -36,6 +36,8 @@ PREFIXES = frozenset(
         "chart",
         "reference",
         "download",
+        "settings",
+        "show",
     }
 )
 
