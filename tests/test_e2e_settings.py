@@ -14,7 +14,7 @@ from discord import app_commands
 
 from cogs.ui import strings as s
 from hh_bot.jobs.model import Job, JobState
-from tests.bot_world import BotWorld, bot_world, description_of
+from tests.bot_world import BotWorld, bot_world, description_of, modal_inputs
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import ADMIN_ID, ALICE_ID, BOB_ID, StoredMessage
 from tests.waiting import eventually
@@ -146,3 +146,29 @@ async def test_dm_first_sends_the_result_by_dm_and_falls_back(tmp_path: Path) ->
         assert [a.data for a in result.attachments] == [w.hh.video_bytes]
         assert result.channel_id != dm.channel_id
         assert len(w.discord.dm_messages(ALICE_ID)) == 1
+
+
+async def test_the_menus_form_is_prefilled_with_my_settings_within_the_rules(
+    tmp_path: Path,
+) -> None:
+    async with bot_world(tmp_path, factor=FACTOR) as w:
+        await settings(w, resolution="1080P", duration=12, ratio="1:1", suffix="slow motion")
+        await rules(w, max_duration=10)
+        message = await w.discord.post_user_message(
+            content="look", attachments=[w.image()], user=BOB_ID
+        )
+        before = len(w.discord.modals)
+        await w.discord.invoke_message_command(s.MAKE_VIDEO_MENU, message.id)
+        await w.discord.wait_for(lambda: len(w.discord.modals) > before)
+        modal = w.discord.modals[-1].data
+        inputs = modal_inputs(modal)
+        assert inputs["resolution"]["value"] == "1080P"
+        assert inputs["duration"]["value"] == "10"  # mine (12), capped by the rule
+        assert inputs["ratio"]["value"] == "1:1"
+        handle = await w.discord.submit_modal(
+            str(modal["custom_id"]), {"prompt": "character1 waves"}, enforce=False
+        )
+        await w.outcome(handle)
+        params = parameters(w)
+        assert (params["resolution"], params["duration"], params["ratio"]) == ("1080P", 10, "1:1")
+        assert prompt_sent(w) == "character1 waves slow motion"

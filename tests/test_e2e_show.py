@@ -13,6 +13,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cogs.show import CHOICE_NAME
 from cogs.ui import strings as s
 from hh_bot.config import MediaSettings
@@ -21,10 +23,21 @@ from tests.bot_world import BotWorld, bot_world
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import ADMIN_ID, ALICE_ID, BOB_ID, GUILD_ID, StoredMessage
 from tests.fakes.happyhorse import TaskScript
+from tests.media_clips import _encode, decode_errors
 from tests.waiting import eventually
 
 FACTOR = 50.0
 HOLD = 864000.0  # a task that runs until the test ends
+FIT_WAIT = 300.0  # real seconds: a safety net for one small encode on a loaded machine
+
+
+@pytest.fixture(name="clip", scope="module")
+def clip_fixture(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A real H.264 + AAC clip (640x360, 3 s, ~0.8 MB): small enough to encode quickly."""
+    out = tmp_path_factory.getbasetemp() / "show-clip.mp4"
+    if not out.exists():
+        _encode(out, size="640x360", seconds=3, kbps=2000, audio=True, noise=False)
+    return out.read_bytes()
 
 
 def archiving(tmp: Path) -> MediaSettings:
@@ -169,3 +182,27 @@ def replace_focused(payload: dict[str, Any], typed: str) -> dict[str, Any]:
     data = dict(payload["data"])
     data["options"] = [{"name": "job", "type": 3, "value": typed, "focused": True}]
     return {**payload, "type": 4, "data": data}
+
+
+async def test_an_archived_original_too_large_here_is_fitted_to_the_channel(
+    tmp_path: Path, clip: bytes
+) -> None:
+    async with bot_world(tmp_path, factor=FACTOR, media=archiving(tmp_path)) as w:
+        w.hh.video_bytes = clip
+        job = await expire_link(w, await done_job(w, "a real clip"))
+        limit = len(clip) * 2 // 3  # this channel takes less than the original
+        handle = await w.discord.invoke_slash("show", {"job": job.id}, attachment_size_limit=limit)
+        post = await w.discord.wait_for(
+            lambda: next(iter(public_posts(w, handle)), None), timeout=FIT_WAIT
+        )
+        [video] = post.attachments
+        assert video.filename == f"hh-{job.id}-fitted.mp4"
+        assert len(video.data) <= limit and video.data != clip
+        fitted = tmp_path / "fitted.mp4"
+        fitted.write_bytes(video.data)
+        assert decode_errors(fitted) == ""
+        assert w.services.fitter is not None and w.services.fitter.ffmpeg.runs >= 3
+        left = [p for p in w.services.tmp_dir.rglob("*") if p.is_file()]
+        assert left == [], "the fitted copy is removed once posted"
+        archived = w.services.archive and await w.services.archive.get(job.id)
+        assert archived and archived.path.read_bytes() == clip, "the original stays archived"
