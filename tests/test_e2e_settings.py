@@ -49,6 +49,9 @@ def prompt_sent(w: BotWorld, index: int = -1) -> str:
 
 async def test_settings_fill_the_request_and_survive_a_restart(tmp_path: Path) -> None:
     async with bot_world(tmp_path, factor=FACTOR) as w:
+        fresh = await settings(w)  # no option: the card alone, all from the server
+        assert not fresh.content and s.SETTINGS_SOURCES["yours"] not in description_of(fresh)
+        assert s.SETTINGS_SOURCES["server"] in description_of(fresh)
         saved = await settings(
             w, resolution="1080P", duration=8, ratio="9:16", watermark=True,
             prompt_extend=False, suffix="film grain, 35 mm",

@@ -4,6 +4,8 @@ backends (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hh_bot.access.policy import Policy
@@ -16,6 +18,7 @@ from hh_bot.access.settings import (
 )
 from hh_bot.config import Defaults, Limits
 from hh_bot.errors import BadInput
+from hh_bot.jobs.model import ReplyTarget
 from hh_bot.jobs.request_checks import resolve_params
 from hh_bot.store.interface import Store
 
@@ -124,3 +127,12 @@ async def test_a_suffix_that_makes_the_prompt_too_long_is_refused(store: Store) 
     with pytest.raises(BadInput) as bad:
         await prefs.choose(GUILD, ALICE, "a" * 4950, {})
     assert bad.value.reason == "long_prompt"
+
+
+def test_the_dm_preference_travels_with_the_job_across_a_restart() -> None:
+    reply = ReplyTarget(channel_id=1, application_id=2, interaction_token="t", token_expires_at=3.0)
+    assert ReplyTarget.from_json(reply.to_json()) == reply and not reply.dm_first
+    dm = replace(reply, dm_first=True)
+    assert ReplyTarget.from_json(dm.to_json()).dm_first
+    older = {k: v for k, v in reply.to_json().items() if k != "dm_first"}  # rows from before
+    assert ReplyTarget.from_json(older) == reply
