@@ -146,7 +146,14 @@ class DiscordDelivery:
         dm: discord.DMChannel | None = None
         try:
             dm = await self._bot.create_dm(discord.Object(job.user_id))  # type: ignore[arg-type]
-            message = await self._find_post(job, dm) or await self._send(job, dm, notice, ref=False)
+            message = await self._find_post(job, dm)
+            if message is None:
+                # A repeat after a restart: an earlier attempt may have gone the usual way
+                # (DMs were closed then); never tell twice.
+                earlier = await self._told_in_channel(job, notice)
+                if earlier is not None:
+                    return earlier
+                message = await self._send(job, dm, notice, ref=False)
         except discord.HTTPException as error:
             log.info("job %s: DM first refused (%s), the usual routes", job.id, code_of(error))
             return None
@@ -162,6 +169,18 @@ class DiscordDelivery:
             allowed_mentions=discord.AllowedMentions.none(),
         )  # fmt: skip
         return ResultMessage(message.id, message.channel.id)
+
+    async def _told_in_channel(self, job: Job, notice: Notice) -> ResultMessage | None:
+        """Where the outcome already is in the channel (the reply, or a post), if anywhere."""
+        reply = job.reply
+        told = await self._quietly(
+            self._settle_reply_if_told(job, notice, token=self._token_valid(job))
+        )
+        if told is not None:
+            return ResultMessage(told.id, reply.channel_id)
+        channel = self._bot.get_partial_messageable(reply.channel_id)
+        posted = await self._quietly(self._scan(job, channel))
+        return None if posted is None else ResultMessage(posted.id, reply.channel_id)
 
     async def _upload_by_token(
         self, job: Job, notice: Notice, attempt: Upload | None

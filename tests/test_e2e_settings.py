@@ -13,6 +13,7 @@ from typing import Any
 from discord import app_commands
 
 from cogs.ui import strings as s
+from hh_bot.jobs.delivery import VideoResult
 from hh_bot.jobs.model import Job, JobState
 from tests.bot_world import BotWorld, bot_world, description_of, modal_inputs
 from tests.fakes.discord_interactions import FakeInteraction
@@ -148,6 +149,17 @@ async def test_dm_first_sends_the_result_by_dm_and_falls_back(tmp_path: Path) ->
         result = await w.outcome(closed)
         assert [a.data for a in result.attachments] == [w.hh.video_bytes]
         assert result.channel_id != dm.channel_id
+        assert len(w.discord.dm_messages(ALICE_ID)) == 1
+
+        # The same delivery repeated after a restart, DMs open again by then: the result is
+        # found where it went, and nobody is told twice.
+        w.discord.denied_dms.discard(ALICE_ID)
+        job = await w.job_of(closed)
+        repeat = VideoResult(
+            url="https://example.invalid/v.mp4", url_expires_at=0, file=None, size=None
+        )
+        placed = await w.bot.delivery.deliver(job, repeat)
+        assert placed is not None and placed.message_id == result.id
         assert len(w.discord.dm_messages(ALICE_ID)) == 1
 
 
