@@ -130,6 +130,12 @@ async def test_refusals_are_private_and_cost_nothing(tmp_path: Path) -> None:
         running = await w.video("still running")
         await w.wait_reply(running)
         running_id = w.job_id_of(running)
+
+        async def submitted() -> Job | None:  # its create made: the count below is final
+            job = await w.services.store.get_job(running_id)
+            return job if job is not None and job.state is JobState.RUNNING else None
+
+        await eventually(submitted, what="the held job running")
         creates = w.creates()
 
         async def refused(job_id: str, user: int = ALICE_ID) -> str:
