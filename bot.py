@@ -45,7 +45,12 @@ from hh_bot.store.interface import StoreUnavailable
 
 log = logging.getLogger("hh_bot")
 
-EXTENSIONS = ("cogs.video", "cogs.account", "cogs.admin", "cogs.admin_audit")
+# cogs.admin_rules and cogs.admin_audit add subcommands to cogs.admin's /hh-admin group: they
+# load after it.
+EXTENSIONS = (
+    "cogs.video", "cogs.account", "cogs.admin", "cogs.settings", "cogs.show", "cogs.admin_rules",
+    "cogs.admin_audit",
+)  # fmt: skip
 
 
 class HHBot(commands.Bot):

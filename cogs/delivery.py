@@ -117,6 +117,10 @@ class DiscordDelivery:
     async def _deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
         notice = video_notice(job, result)
         reply = job.reply
+        if reply.dm_first:  # the owner's /settings: a DM is tried first, then the usual routes
+            by_dm = await self._by_dm_first(job, notice)
+            if by_dm is not None:
+                return by_dm
         if self._token_valid(job) and reply.message_id is not None:
             told = await self._settle_reply_if_told(job, notice, token=True)
             if told is not None:  # a repeat after a restart: that edit had landed
@@ -134,6 +138,49 @@ class DiscordDelivery:
                     if not placed or attempt is None:
                         break
         return await self._tell(job, notice)
+
+    async def _by_dm_first(self, job: Job, notice: Notice) -> ResultMessage | None:
+        """Send the result to the owner's DMs (idempotent: an earlier attempt's DM is found
+        first); the progress reply then shows the end and says where the video went. None
+        when the DM can't take it: the caller goes on with the product spec's routes."""
+        dm: discord.DMChannel | None = None
+        try:
+            dm = await self._bot.create_dm(discord.Object(job.user_id))  # type: ignore[arg-type]
+            message = await self._find_post(job, dm)
+            if message is None:
+                # A repeat after a restart: an earlier attempt may have gone the usual way
+                # (DMs were closed then); never tell twice.
+                earlier = await self._told_in_channel(job, notice)
+                if earlier is not None:
+                    return earlier
+                message = await self._send(job, dm, notice, ref=False)
+        except discord.HTTPException as error:
+            log.info("job %s: DM first refused (%s), the usual routes", job.id, code_of(error))
+            return None
+        except TRANSPORT as error:  # it may have landed with its answer lost: look once
+            landed = None if dm is None else await self._quietly(self._find_post(job, dm))
+            if landed is None:
+                log.info("job %s: DM first unanswered (%s)", job.id, type(error).__name__)
+                return None
+            message = landed
+        said = s.SENT_BY_DM.format(user_id=job.user_id)
+        await self._edit_reply(
+            job, content=said, embed=notice.embed, view=None, attachments=[],
+            allowed_mentions=discord.AllowedMentions.none(),
+        )  # fmt: skip
+        return ResultMessage(message.id, message.channel.id)
+
+    async def _told_in_channel(self, job: Job, notice: Notice) -> ResultMessage | None:
+        """Where the outcome already is in the channel (the reply, or a post), if anywhere."""
+        reply = job.reply
+        told = await self._quietly(
+            self._settle_reply_if_told(job, notice, token=self._token_valid(job))
+        )
+        if told is not None:
+            return ResultMessage(told.id, reply.channel_id)
+        channel = self._bot.get_partial_messageable(reply.channel_id)
+        posted = await self._quietly(self._scan(job, channel))
+        return None if posted is None else ResultMessage(posted.id, reply.channel_id)
 
     async def _upload_by_token(
         self, job: Job, notice: Notice, attempt: Upload | None

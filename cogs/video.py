@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.settings import capped_note
 from cogs.ui import strings as s
 from cogs.ui.buttons import job_view
 from cogs.ui.embeds import job_embed
@@ -158,7 +159,8 @@ class VideoCog(commands.Cog):
         if not attachments and not links:
             raise BadInput("no_message_images", field="images")
         _check_count(len(attachments) + len(links))
-        defaults = await self.bot.services.video.defaults(interaction.guild_id)
+        prefs = self.bot.services.preferences
+        defaults = await prefs.defaults(interaction.guild_id, interaction.user.id)
         await interaction.response.send_modal(VideoModal(self, attachments, links, defaults))
 
     async def start(self, interaction: Interaction, draft: Draft) -> None:
@@ -171,6 +173,11 @@ class VideoCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
         guild = interaction.guild
+        user = interaction.user
+        # Options over the member's /settings over the server's defaults; the rules cap them.
+        chosen = await services.preferences.choose(
+            interaction.guild_id, user.id, draft.prompt, draft.options
+        )
         reply = ReplyTarget(
             channel_id=interaction.channel_id or 0,
             application_id=interaction.application_id,
@@ -178,16 +185,16 @@ class VideoCog(commands.Cog):
             token_expires_at=services.clock.now() + TOKEN_LIFETIME,
             interaction_upload_limit=interaction.filesize_limit,
             guild_upload_limit=guild.filesize_limit if guild else 10 * 1024 * 1024,
+            dm_first=chosen.dm_first,
         )
-        user = interaction.user
         request = VideoRequest(
             user_id=user.id,
             guild_id=interaction.guild_id,
             channel_id=reply.channel_id,
             parent_channel_id=_thread_parent(interaction),
             role_ids=tuple(r.id for r in getattr(user, "roles", ())),
-            prompt=draft.prompt,
-            params=draft.params(await services.video.defaults(interaction.guild_id)),
+            prompt=chosen.prompt,
+            params=chosen.params,
             attachments=tuple(draft.attachments),
             urls=tuple(draft.urls),
         )
@@ -198,8 +205,10 @@ class VideoCog(commands.Cog):
         message_id: int | None = None
         try:
             with contextlib.suppress(Exception):  # private and best effort
+                started = s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
+                capped = capped_note(chosen)
                 await interaction.edit_original_response(
-                    content=s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
+                    content=f"{started} {capped}" if capped else started
                 )
             message_id = await self._post_reply(interaction, job)
         except Exception:  # never to the error funnel: it would say the job didn't start

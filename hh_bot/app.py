@@ -17,6 +17,7 @@ from hh_bot.access.alerts import BudgetAlerts
 from hh_bot.access.audit import AuditedDelivery, AuditSettings, EventSink
 from hh_bot.access.policy import Policy
 from hh_bot.access.quota import Quota, cost_of
+from hh_bot.access.settings import Preferences
 from hh_bot.api.client import HappyHorseClient
 from hh_bot.api.result_link import LinkRules, download_session
 from hh_bot.clock import Clock, SystemClock
@@ -70,6 +71,11 @@ class Services:
         if self._video is None:
             raise RuntimeError("the runner starts in setup_hook")
         return self._video
+
+    @property
+    def preferences(self) -> Preferences:
+        """Members' /settings and servers' rules (stateless: the store holds them)."""
+        return Preferences(self.store, self.policy)
 
     async def start_runner(self, delivery: Delivery, events: EventSink | None = None) -> Runner:
         """Create the runner around the front end's delivery, resume stored jobs, and start.

@@ -35,6 +35,7 @@ EMPTIED = (  # children first
     "served",
     "shard_claims",
     "alert_marks",
+    "user_settings",
 )
 
 

@@ -37,6 +37,8 @@ PREFIXES = frozenset(
         "reference",
         "download",
         "audit",
+        "settings",
+        "show",
     }
 )
 

@@ -172,6 +172,20 @@ def menu(
     return send
 
 
+def command(name: str, *, raw: bool = True, guild: bool = True, **options: Any) -> Send:
+    """Another command than /video (/settings, /show), as a client sends it or (``raw``) as
+    no client would."""
+
+    async def send(m: InputWorld) -> FakeInteraction:
+        fake = m.w.discord
+        if not raw:
+            return await fake.invoke_slash(name, options)
+        payload = fake.slash_payload(name, options, enforce=False)
+        return await fake.invoke_raw(payload if guild else in_dm(fake, payload))
+
+    return send
+
+
 async def ban_alice(m: InputWorld) -> None:
     await m.w.services.policy.set_banned(GUILD_ID, ALICE_ID, True)
 
@@ -507,6 +521,33 @@ CASES: list[Case] = [
         s.ADMIN_AUDIT_NEED_CHANNEL,
         lambda m: audit.audit_set_raw(audit.no_channel)(m.w),
     ),
+    # -- /settings (raw interactions: a client would refuse them); nothing is stored ----------
+    Case("settings-duration-16", "settings", "duration 16", bad("bad_duration"),
+         command("settings", duration=16)),
+    Case("settings-resolution-4k", "settings", "resolution 4K", bad("bad_resolution"),
+         command("settings", resolution="4K")),
+    Case("settings-ratio-21-9", "settings", "ratio 21:9", bad("bad_ratio"),
+         command("settings", ratio="21:9")),
+    Case("settings-watermark-text", "settings", 'watermark "yes"', bad("settings_bad_flag"),
+         command("settings", watermark="yes")),
+    Case("settings-delivery", "settings", 'delivery "email"', bad("settings_bad_delivery"),
+         command("settings", delivery="email")),
+    Case("settings-suffix-301", "settings", "suffix of 301 characters",
+         bad("settings_bad_suffix").format(max=300), command("settings", suffix="a" * 301)),
+    Case("settings-suffix-invisible", "settings", "suffix " + shown("\x00\u200b"),
+         bad("settings_bad_suffix").format(max=300), command("settings", suffix="\x00\u200b")),
+    Case("settings-reset-unknown", "settings", 'reset "seed"',
+         bad("settings_unknown").format(name="seed"), command("settings", reset="seed")),
+    Case("settings-bad-with-good", "settings", "ratio 1:1 with duration 99 (neither saved)",
+         bad("bad_duration"), command("settings", ratio="1:1", duration=99)),
+    # -- /show ---------------------------------------------------------------------------------
+    Case("show-unknown-id", "show", "an id no job has", s.SHOW_UNKNOWN.format(job_id="0123456789"),
+         command("show", raw=False, job="0123456789")),
+    Case("show-not-an-id", "show", "@everyone *job*",
+         s.SHOW_UNKNOWN.format(job_id="@everyone \\*job\\*"),
+         command("show", raw=False, job="@everyone *job*")),
+    Case("show-dm", "show", "/show in a DM (raw)", s.NOT_ALLOWED["dm"],
+         command("show", guild=False, job="0123456789")),
 ]
 # fmt: on
 
@@ -565,6 +606,7 @@ async def test_bad_input(tmp_path: Path, case: Case) -> None:
             assert answer == case.expect
             assert w.creates() == 0, "a refused request reached the API"
             assert await stored(w) == (0, 0), "a refused request was stored or charged"
+            assert await w.services.store.user_settings(ALICE_ID) is None, "settings saved"
             mine = [msg for msg in bot_messages(w.discord) if not msg.deleted]
             assert all(msg.ephemeral and msg.interaction_token == handle.token for msg in mine), (
                 "the refusal was not private to the user"
@@ -577,7 +619,7 @@ def test_the_matrix_is_big_enough() -> None:
     assert len(refused) >= 40
     assert len({c.id for c in CASES}) == len(CASES)
     assert {c.group for c in CASES} == {
-        "prompt", "attachment", "link", "parameter", "access", "menu", "audit",
+        "prompt", "attachment", "link", "parameter", "access", "menu", "audit", "settings", "show",
     }  # fmt: skip
 
 

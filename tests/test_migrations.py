@@ -22,8 +22,10 @@ from tests.legacy_schema import LEGACY_MIGRATIONS
 from tests.pg_server import PgServer
 
 T0 = 1_700_000_000.0
-TABLES = ("jobs", "ledger", "grants", "settings", "notices", "billing", "served", "shard_claims")
-TABLES += ("alert_marks",)  # V8__audit
+TABLES = (
+    "jobs", "ledger", "grants", "settings", "notices", "billing", "served", "shard_claims",
+    "alert_marks", "user_settings",
+)  # fmt: skip
 
 
 def job(job_id: str, user_id: int = 1, guild_id: int | None = 100) -> Job:

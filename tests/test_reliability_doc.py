@@ -38,6 +38,8 @@ GROUPS = {
     "parameter": "Parameters out of range (raw interactions)",
     "access": "Who and where",
     "menu": '"Make video" on a message',
+    "settings": "/settings values (raw interactions; nothing is saved)",
+    "show": "/show of a job that can't be shown",
     "create": "Create",
     "poll": "Poll",
     "task": "The task fails upstream",

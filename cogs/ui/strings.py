@@ -125,6 +125,10 @@ BAD_INPUT = {
     "blocklist_too_many_rules": _t("input.blocklist_too_many_rules"),
     "blocklist_duplicate": _t("input.blocklist_duplicate"),
     "blocklist_not_found": _t("input.blocklist_not_found"),
+    "settings_bad_delivery": _t("input.settings_bad_delivery"),
+    "settings_bad_flag": _t("input.settings_bad_flag"),
+    "settings_bad_suffix": _t("input.settings_bad_suffix"),
+    "settings_unknown": _t("input.settings_unknown"),
 }
 NOT_ALLOWED = {
     "dm": _t("access.dm"),
@@ -380,3 +384,73 @@ AUDIT_ADMIN = {
     "purge": _t("audit.admin.purge"),
     "audit_channel": _t("audit.admin.audit_channel"),
 }
+# -- /settings and the server's rules --------------------------------------------------------
+SETTINGS_DESC = _t("settings.desc")
+SETTINGS_RESOLUTION_DESC = _t("settings.resolution_desc")
+SETTINGS_DURATION_DESC = _t("settings.duration_desc")
+SETTINGS_RATIO_DESC = _t("settings.ratio_desc")
+SETTINGS_WATERMARK_DESC = _t("settings.watermark_desc")
+SETTINGS_PROMPT_EXTEND_DESC = _t("settings.prompt_extend_desc")
+SETTINGS_DELIVERY_DESC = _t("settings.delivery_desc")
+SETTINGS_SUFFIX_DESC = _t("settings.suffix_desc")
+SETTINGS_RESET_DESC = _t("settings.reset_desc")
+SETTINGS_DELIVERIES = {
+    "channel": _t("settings.delivery.channel"),
+    "dm": _t("settings.delivery.dm"),
+}
+SETTINGS_RESET_ALL = _t("settings.reset.all")
+SETTINGS_NAMES = {
+    "resolution": _t("settings.name.resolution"),
+    "duration": _t("settings.name.duration"),
+    "ratio": _t("settings.name.ratio"),
+    "watermark": _t("settings.name.watermark"),
+    "prompt_extend": _t("settings.name.prompt_extend"),
+    "delivery": _t("settings.name.delivery"),
+    "suffix": _t("settings.name.suffix"),
+}
+SETTINGS_TITLE = _t("settings.title")
+SETTINGS_CARD_LINE = _t("settings.line")
+SETTINGS_SOURCES = {
+    "yours": _t("settings.source.yours"),
+    "server": _t("settings.source.server"),
+    "capped": _t("settings.source.capped"),
+}
+SETTINGS_NONE = _t("settings.none")
+SETTINGS_ON = _t("settings.on")
+SETTINGS_OFF = _t("settings.off")
+SETTINGS_RULES = _t("settings.rules")
+SETTINGS_SAVED = _t("settings.saved")
+SETTINGS_RESET_DONE = _t("settings.reset_done")
+SETTINGS_CAPPED = _t("settings.capped")
+SETTINGS_CAPPED_PARTS = {
+    "resolution": _t("settings.capped_resolution"),
+    "duration": _t("settings.capped_duration"),
+}
+SENT_BY_DM = _t("result.sent_by_dm")
+ADMIN_RULES_DESC = _t("admin.rules_desc")
+ADMIN_RULES_RESOLUTIONS_DESC = _t("admin.rules_resolutions_desc")
+ADMIN_RULES_MAX_DURATION_DESC = _t("admin.rules_max_duration_desc")
+ADMIN_RULES_RESET_DESC = _t("admin.rules_reset_desc")
+ADMIN_RULES_CHOICES = {
+    "all": _t("admin.rules.all"),
+    "720P": _t("admin.rules.720p"),
+    "1080P": _t("admin.rules.1080p"),
+}
+ADMIN_RULES_SHOWN = _t("admin.rules_shown")
+
+# -- /show -------------------------------------------------------------------------------------
+SHOW_DESC = _t("show.desc")
+SHOW_JOB_DESC = _t("show.job_desc")
+SHOW_UNKNOWN = _t("show.unknown")
+SHOW_NOT_YOURS = _t("show.not_yours")
+SHOW_OTHER_SERVER = _t("show.other_server")
+SHOW_UNFINISHED = _t("show.unfinished")
+SHOW_NO_VIDEO = _t("show.no_video")
+SHOW_EXPIRED = _t("show.expired")
+SHOW_POSTED = _t("show.posted")
+SHOW_POST_FILE = _t("show.post_file")
+SHOW_POST_LINK = _t("show.post_link")
+SHOW_CHOICE = _t("show.choice")
+SHOW_AGE_MINUTES = _t("show.age_minutes")
+SHOW_AGE_HOURS = _t("show.age_hours")
+SHOW_AGE_DAYS = _t("show.age_days")

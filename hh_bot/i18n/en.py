@@ -19,6 +19,8 @@ Keys are dotted, grouped by prefix:
                  and the public-address policy; ``{reason}`` is the wrapped cause)
 ``download.*``   why a result link is refused (``Reason`` codes; shown to operators in logs)
 ``audit.*``      the lines of a server's audit channel and budget alerts
+``settings.*``   /settings: each member's own defaults, and the caps of the server's rules
+``show.*``       /show: posting a job's video again
 """
 
 from __future__ import annotations
@@ -410,5 +412,78 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "audit.admin.admin_role": "🛠️ {admin} set the bot's admin role to {role}.",
         "audit.admin.purge": "🛠️ {admin} removed the content of {member} ({jobs} jobs).",
         "audit.admin.audit_channel": "🛠️ {admin} made this the audit channel.",
+        # -- /settings: each member's own defaults -------------------------------------------
+        "settings.desc": "See or change your own defaults for /video",
+        "settings.resolution_desc": "Your default resolution",
+        "settings.duration_desc": "Your default length in seconds (2–15)",
+        "settings.ratio_desc": "Your default aspect ratio",
+        "settings.watermark_desc": "Your default for the watermark",
+        "settings.prompt_extend_desc": "Your default for prompt extension",
+        "settings.delivery_desc": "Where your results go first: the channel, or your DMs",
+        "settings.suffix_desc": "Text added to the end of each of your prompts (up to 300 "
+        "characters)",
+        "settings.reset_desc": "Forget one of your settings, or all of them",
+        "settings.delivery.channel": "in the channel",
+        "settings.delivery.dm": "by DM first",
+        "settings.reset.all": "all of them",
+        "settings.name.resolution": "Resolution",
+        "settings.name.duration": "Duration",
+        "settings.name.ratio": "Ratio",
+        "settings.name.watermark": "Watermark",
+        "settings.name.prompt_extend": "Prompt extension",
+        "settings.name.delivery": "Delivery",
+        "settings.name.suffix": "Prompt suffix",
+        "settings.title": "Your defaults for /video",
+        "settings.line": "**{name}**: {value} ({source})",
+        "settings.source.yours": "yours",
+        "settings.source.server": "server default",
+        "settings.source.capped": "yours, capped by the server's rules",
+        "settings.none": "none",
+        "settings.on": "on",
+        "settings.off": "off",
+        "settings.rules": "This server allows {resolutions}, at most {max_duration} s; that wins "
+        "over any default or option.",
+        "settings.saved": "Saved. Options you give /video still win over these.",
+        "settings.reset_done": "Forgotten; the server's defaults apply again.",
+        "settings.capped": "The server's rules capped this request: {changes}.",
+        "settings.capped_resolution": "resolution {value}",
+        "settings.capped_duration": "duration {value} s",
+        "input.settings_bad_delivery": "Delivery must be channel or dm.",
+        "input.settings_bad_flag": "That setting takes true or false.",
+        "input.settings_bad_suffix": "The prompt suffix must be 1–{max} characters of text.",
+        "input.settings_unknown": "There is no setting called {name}.",
+        "result.sent_by_dm": "<@{user_id}> your video was sent to you by DM, as your settings ask.",
+        # -- /hh-admin rules --------------------------------------------------------------------
+        "admin.rules_desc": "Allowed resolutions and the longest video on this server",
+        "admin.rules_resolutions_desc": "The resolutions members may use",
+        "admin.rules_max_duration_desc": "The longest video in seconds (2–15)",
+        "admin.rules_reset_desc": "Lift every rule",
+        "admin.rules.all": "720P and 1080P",
+        "admin.rules.720p": "720P only",
+        "admin.rules.1080p": "1080P only",
+        "admin.rules_shown": "Rules on this server: {resolutions}, at most {max_duration} s. They "
+        "win over every default and option; members are told when a value was capped.",
+        # -- /show: post a job's video again -------------------------------------------------
+        "show.desc": "Post one of your videos again in this channel",
+        "show.job_desc": "The job id (type to pick from your recent jobs)",
+        "show.unknown": "There is no job `{job_id}`. Pick one from the list, or see /jobs.",
+        "show.not_yours": "Job `{job_id}` is someone else's; only they or a server admin can "
+        "show it.",
+        "show.other_server": "Job `{job_id}` was made on another server; it can only be shown "
+        "there.",
+        "show.unfinished": "Job `{job_id}` is not finished yet ({state}); its reply shows how it "
+        "is going.",
+        "show.no_video": "Job `{job_id}` ended without a video ({state}): there is nothing to "
+        "show.",
+        "show.expired": "The link to job `{job_id}`'s video expired {expired} and no copy was "
+        "kept, so it can't be shown again. Retry it to make a new one (charged again).",
+        "show.posted": "Job `{job_id}` is posted below.",
+        "show.post_file": "Job `{job_id}` by <@{user_id}>, shown again by <@{by}>.",
+        "show.post_link": "Job `{job_id}` by <@{user_id}>, shown again by <@{by}>: {url} (the "
+        "link expires {expires}).",
+        "show.choice": "{job_id} · {age} · {prompt}",
+        "show.age_minutes": "{n} min ago",
+        "show.age_hours": "{n} h ago",
+        "show.age_days": "{n} d ago",
     }
 )

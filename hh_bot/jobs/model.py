@@ -102,6 +102,8 @@ class ReplyTarget:
     message_id: int | None = None
     interaction_upload_limit: int = 10 * 1024 * 1024
     guild_upload_limit: int = 10 * 1024 * 1024
+    dm_first: bool = False
+    """The owner asked (/settings) for results by DM first; the other routes follow."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +114,7 @@ class ReplyTarget:
             "message_id": self.message_id,
             "interaction_upload_limit": self.interaction_upload_limit,
             "guild_upload_limit": self.guild_upload_limit,
+            "dm_first": self.dm_first,
         }
 
     @classmethod
@@ -124,6 +127,7 @@ class ReplyTarget:
             message_id=data.get("message_id"),
             interaction_upload_limit=int(data["interaction_upload_limit"]),
             guild_upload_limit=int(data["guild_upload_limit"]),
+            dm_first=bool(data.get("dm_first", False)),
         )
 
 

@@ -403,6 +403,28 @@ class SqlStore(ABC):
         rows = await self._rows("SELECT key, value FROM settings WHERE scope = ?", (scope,))
         return {k: json.loads(v) for k, v in rows}
 
+    # -- each member's own defaults (/settings) ------------------------------------------------
+
+    async def user_settings(self, user_id: int) -> dict[str, Any] | None:
+        value = await self._scalar("SELECT value FROM user_settings WHERE user_id = ?", (user_id,))
+        return None if value is None else dict(json.loads(value))
+
+    async def set_user_settings(
+        self, user_id: int, value: dict[str, Any] | None, at: float
+    ) -> None:
+        async def write(tx: SqlTx) -> None:
+            if value is None:
+                await tx.conn.execute("DELETE FROM user_settings WHERE user_id = ?", (user_id,))
+                return
+            await tx.conn.execute(
+                "INSERT INTO user_settings (user_id, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                (user_id, json.dumps(value), at),
+            )
+
+        await self._write(write)
+
     async def add_grant(
         self, guild_id: int | None, user_id: int, amount: int, at: float, by: int
     ) -> None:

@@ -305,6 +305,18 @@ class Store(Protocol):
         it), False when it was there already (announced before, here or in another process)."""
         ...
 
+    # -- each member's own defaults (/settings) ------------------------------------------------
+
+    async def user_settings(self, user_id: int) -> dict[str, Any] | None:
+        """The member's stored settings document, or None when they have none."""
+        ...
+
+    async def set_user_settings(
+        self, user_id: int, value: dict[str, Any] | None, at: float
+    ) -> None:
+        """Store the member's settings document (None: forget it)."""
+        ...
+
     # -- figures for the metrics endpoint ------------------------------------------------------
 
     async def figures(self) -> StoreFigures:
