@@ -332,3 +332,41 @@ ADMIN_AMOUNT_DEFAULT = _t("admin.amount_default")
 ALREADY_CANCELED = _t("button.already_canceled")
 ALREADY_ENDED = _t("button.already_ended")
 CANCEL_NOT_READY = _t("button.cancel_not_ready")
+
+# -- iterating on a result: Retry, Remix, Continue, Parameters (issue #10) -------------------
+RETRY = _t("button.retry")
+REMIX = _t("button.remix")
+CONTINUE = _t("button.continue")
+PARAMETERS = _t("button.parameters")
+DOUBLE_CLICK = _t("button.double_click")
+STARTED_FOR_YOU = _t("button.started_for_you")
+REMIX_TITLE = _t("button.remix_title")
+CONTINUE_TITLE = _t("button.continue_title")
+REPLACE_LABEL = _t("button.replace_label")
+REPLACE_DESC = _t("button.replace_desc")
+NO_ARCHIVE = _t("button.no_archive")
+FRAME_FAILED = _t("button.frame_failed")
+CARD_TITLE = _t("button.card_title")
+CARD_PROMPT = _t("button.card_prompt")
+CARD_REFERENCES = _t("button.card_references")
+CARD_SETTINGS = _t("button.card_settings")
+CARD_SETTINGS_LINE = _t("button.card_settings_line")
+CARD_SEED = _t("button.card_seed")
+CARD_SEED_RANDOM = _t("button.card_seed_random")
+CARD_COST = _t("button.card_cost")
+CARD_TASK = _t("button.card_task")
+CARD_TIMINGS = _t("button.card_timings")
+CARD_TIMINGS_LINE = _t("button.card_timings_line")
+CARD_NOT_YET = _t("button.card_not_yet")
+CARD_LINEAGE = _t("button.card_lineage")
+CARD_VIDEO = _t("button.card_video")
+CARD_VIDEO_LINE = _t("button.card_video_line")
+BAD_INPUT["reference_expired"] = _t("input.reference_expired")
+ORIGINS = {
+    "command": _t("jobs.origin.command"),
+    "menu": _t("jobs.origin.menu"),
+    "retry": _t("jobs.origin.retry"),
+    "remix": _t("jobs.origin.remix"),
+    "continue": _t("jobs.origin.continue"),
+}
+JOB_LINE_ORIGIN = _t("jobs.line_origin")
