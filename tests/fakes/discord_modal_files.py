@@ -40,9 +40,12 @@ def upload_values(
     resolved: JSON = {}
     for cid, comp in uploads.items():
         specs = list(values.get(cid) or [])
-        low = comp.get("min_values", 1 if comp.get("required", True) else 0)
-        high = comp.get("max_values", 1)
-        if enforce and not (low <= len(specs) <= high) and (specs or comp.get("required", True)):
+        required = comp.get("required", True)
+        low = comp.get("min_values")
+        low = (1 if required else 0) if low is None else low
+        high = comp.get("max_values")
+        high = 1 if high is None else high
+        if enforce and not (low <= len(specs) <= high) and (specs or required):
             raise ClientCheckError(f"file upload {cid!r}: {len(specs)} files, {low}..{high}")
         attachments = [fake.make_attachment(channel_id, spec) for spec in specs]
         out[cid] = [str(a.id) for a in attachments]
