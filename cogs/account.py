@@ -129,7 +129,7 @@ class AccountCog(commands.Cog):
                     prompt=discord.utils.escape_markdown(excerpt),
                     link=f" · [{s.OPEN}]({link})" if link else "",
                 )
-                + (s.JOB_LINE_ORIGIN.format(origin=origin_text(job)) if job.parent_id else "")
+                + (" " + s.JOB_LINE_ORIGIN.format(origin=origin_text(job)) if job.parent_id else "")
             )
         embed = discord.Embed(title=s.JOBS_TITLE, description="\n".join(lines))
         await interaction.response.send_message(embed=embed, ephemeral=True)

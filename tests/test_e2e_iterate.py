@@ -104,6 +104,11 @@ async def test_retry_by_another_member_is_theirs_charged_to_them_with_a_new_seed
         ledger = await w.services.store.ledger(retried.id)
         assert {e.user_id for e in ledger} == {BOB_ID}, "the clicker pays"
         assert [e.kind for e in await w.services.store.ledger(job.id)] == ["reserve", "commit"]
+        # /jobs shows where the new job came from.
+        listing = await w.discord.invoke_slash("jobs", {}, user=BOB_ID)
+        shown = await answer(w, listing)
+        text = str(shown.embeds[0].get("description", ""))
+        assert retried.id in text and s.ORIGINS["retry"].format(parent=job.id) in text
 
 
 async def test_a_double_click_makes_one_job(tmp_path: Path) -> None:

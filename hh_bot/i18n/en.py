@@ -398,6 +398,6 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "jobs.origin.retry": "Retry of `{parent}`",
         "jobs.origin.remix": "Remix of `{parent}`",
         "jobs.origin.continue": "Continue of `{parent}`",
-        "jobs.line_origin": " · {origin}",
+        "jobs.line_origin": "· {origin}",
     }
 )
