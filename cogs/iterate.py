@@ -22,11 +22,21 @@ from cogs.iterate_refs import fresh_references
 from cogs.ui import strings as s
 from cogs.ui.errors import report
 from cogs.video import Draft, VideoCog, attachment_meta
-from hh_bot.jobs.lineage import Lineage, continued, new_seed, replace_first, stored_references
+from hh_bot.jobs.lineage import (
+    Lineage,
+    StoredReferences,
+    continued,
+    frame_source,
+    new_seed,
+    replace_first,
+    stored_references,
+    without_frame,
+)
 from hh_bot.jobs.model import Job
 from hh_bot.jobs.request_checks import parse_int
 from hh_bot.media.errors import MediaError
 from hh_bot.media.frames import last_frame
+from hh_bot.references.checker import AttachmentMeta
 
 if TYPE_CHECKING:
     from bot import HHBot
@@ -110,18 +120,15 @@ class Iterate:
     async def retry(self, interaction: Interaction, job: Job) -> None:
         """The same prompt, references and settings; a new random seed."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        refs = await fresh_references(self.bot, job, stored_references(job.params))
         p = job.params
         options = {
             "resolution": p.resolution, "duration": p.duration, "ratio": p.ratio,
             "watermark": p.watermark, "prompt_extend": p.prompt_extend,
             "seed": new_seed(p.seed),
         }  # fmt: skip
-        draft = Draft(
-            p.prompt, [], list(refs.links), options, kept=refs.kept,
-            lineage=self._lineage(job, "retry"),
-        )  # fmt: skip
-        await self.video.start(interaction, draft, owner_id=job.user_id)
+        frame_of = frame_source(job)  # a Continue's frame is taken again from the archive
+        refs = await fresh_references(self.bot, job, stored_references(without_frame(job)))
+        await self._start(interaction, job, "retry", p.prompt, [], refs, options, frame_of)
 
     async def submitted(
         self,
@@ -133,16 +140,36 @@ class Iterate:
         upload: discord.Attachment | None,
     ) -> None:
         """A Remix or Continue modal was submitted (its values checked like /video's)."""
-        refs = stored_references(job.params)
+        # A Continue's old frame left with the reply it was posted on: it is never reused.
+        refs = stored_references(without_frame(job))
         attachments = [("image1", attachment_meta(upload))] if upload is not None else []
-        if attachments:
-            refs = replace_first(refs)
-        lineage = self._lineage(job, action)
+        frame_of = job.id if action == "continue" else frame_source(job)
+        if attachments:  # the upload takes the first place: the old frame's, or the first image
+            if frame_source(job) is None:
+                refs = replace_first(refs)
+            frame_of = None
         # Checked before the defer: a wrong value is answered at once, like /video.
-        Draft(prompt, attachments, list(refs.links), options, kept=refs.kept, lineage=lineage)
+        planned = continued(refs) if frame_of is not None else refs
+        Draft(prompt, attachments, list(planned.links), options, kept=planned.kept)
         await interaction.response.defer(ephemeral=True, thinking=True)
         refs = await fresh_references(self.bot, job, refs)
-        if action != "continue":
+        await self._start(interaction, job, action, prompt, attachments, refs, options, frame_of)
+
+    async def _start(
+        self,
+        interaction: Interaction,
+        job: Job,
+        origin: str,
+        prompt: str,
+        attachments: list[tuple[str, AttachmentMeta]],
+        refs: StoredReferences,
+        options: dict[str, Any],
+        frame_of: str | None,
+    ) -> None:
+        """Hand the new job to /video's admission; with ``frame_of``, the last frame of that
+        job's archived original goes first, uploaded with the new job's public reply."""
+        lineage = self._lineage(job, origin)
+        if frame_of is None:
             draft = Draft(
                 prompt, attachments, list(refs.links), options, kept=refs.kept, lineage=lineage
             )
@@ -151,7 +178,7 @@ class Iterate:
         refs = continued(refs)
         draft = Draft(prompt, [], list(refs.links), options, kept=refs.kept, lineage=lineage)
         with tempfile.TemporaryDirectory(prefix="hh-frame-") as work:
-            path = await self._frame(job, Path(work))
+            path = await self._frame(frame_of, Path(work))
             if path is None:
                 await say(interaction, s.FRAME_FAILED)
                 return
@@ -161,10 +188,10 @@ class Iterate:
             finally:
                 frame.close()
 
-    async def _frame(self, job: Job, work: Path) -> Path | None:
-        """The last frame of the archived original, or None (no original, or ffmpeg failed)."""
+    async def _frame(self, job_id: str, work: Path) -> Path | None:
+        """The last frame of the job's archived original, or None (none kept, ffmpeg failed)."""
         services = self.bot.services
-        archived = await services.archive.get(job.id) if services.archive else None
+        archived = await services.archive.get(job_id) if services.archive else None
         if archived is None or services.fitter is None:
             return None
         try:

@@ -52,6 +52,20 @@ async def test_continue_starts_from_the_last_frame(tmp_path: Path, clips: Clips)
         assert continued.params.image_urls == tuple(media_urls)
         assert w.hh.creates()[-1].json["input"]["prompt"] == "character1 walks on"
 
+        # A Retry of the continued job takes the frame again (the first one left with the
+        # reply it was posted on when the result replaced it), then the same originals.
+        assert not any(a.url == frame.url for a in reply.attachments)
+        continued_result = await w.outcome(submit)
+        retry = await w.discord.click_button(
+            continued_result.id, f"hh:retry:{continued.id}", user=BOB_ID
+        )
+        retried = await new_job(w, retry)
+        assert (retried.origin, retried.parent_id) == ("retry", continued.id)
+        again = [m["url"] for m in w.hh.creates()[-1].json["input"]["media"]]
+        assert again[0] != frame.url and again[0].split("?")[0].endswith("/last-frame.jpg")
+        assert again[1:] == media_urls[1:]
+        assert retried.params.image_labels[0] == continued.params.image_labels[0]
+
 
 async def test_continue_without_an_archived_original_is_refused(tmp_path: Path) -> None:
     async with bot_world(tmp_path) as w:  # the default test world keeps no archive

@@ -294,6 +294,7 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         # labels name an image inside other reasons ("is the same image as link 1")
         "reference.label.link": "link {number}",
         "reference.label.message_image": "image {number} ({filename})",
+        "reference.label.frame": "last frame",
         "reference.duplicate": "is the same image as {other}",
         "reference.not_cdn": "is not hosted on Discord's CDN ({host})",
         "reference.not_cdn_invalid": "is not hosted on Discord's CDN (its link is not valid)",

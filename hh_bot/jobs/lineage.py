@@ -11,13 +11,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 
-from hh_bot.jobs.model import JobParams
+from hh_bot.i18n import text as text_of
+from hh_bot.jobs.model import Job, JobParams
 from hh_bot.jobs.request_checks import MAX_SEED
 from hh_bot.references.checker import Reference
 from hh_bot.references.expiry import is_discord_attachment, is_expired
 
 MAX_REFERENCES = 9
-FRAME_LABEL = "frame"
+FRAME_LABEL = text_of("reference.label.frame")
 FRAME_PLACEHOLDER = "attachment://last-frame.jpg"
 """Where the Continue frame stands until the new reply carrying it gives it a public URL."""
 
@@ -89,6 +90,23 @@ def continued(refs: StoredReferences) -> StoredReferences:
         else:
             kept = kept[:-1]
     return StoredReferences(kept, links)
+
+
+def frame_source(job: Job) -> str | None:
+    """The job whose archived original gave ``job``'s first reference, when it is a Continue's
+    frame: a Retry or Remix takes that frame again, fresh, since the frame's attachment went
+    with the reply it was posted on once the result replaced it. None otherwise."""
+    if job.origin == "continue" and job.params.image_labels[:1] == (FRAME_LABEL,):
+        return job.parent_id
+    return None
+
+
+def without_frame(job: Job) -> JobParams:
+    """``job``'s parameters without a Continue's frame (see ``frame_source``)."""
+    p = job.params
+    if frame_source(job) is None:
+        return p
+    return replace(p, image_urls=p.image_urls[1:], image_labels=p.image_labels[1:])
 
 
 def with_frame(params: JobParams, url: str | None) -> JobParams:
