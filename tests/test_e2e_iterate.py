@@ -236,6 +236,11 @@ async def test_the_parameters_card_and_a_retry_that_checks_links_again(tmp_path:
         # A retry's card names its parent.
         click = await w.discord.click_button(result.id, f"hh:retry:{job.id}")
         retried = await new_job(w, click)
+        said = await answer(w, click)  # the owner's own Retry: the plain confirmation
+        assert said.content == s.STARTED_PRIVATE.format(
+            job_id=retried.id, cost=s.money(retried.cost)
+        )
+        assert retried.user_id == ALICE_ID
         retried_result = await w.outcome(click)
         click = await w.discord.click_button(retried_result.id, f"hh:params:{retried.id}")
         fields = {f["name"]: f["value"] for f in (await answer(w, click)).embeds[0]["fields"]}

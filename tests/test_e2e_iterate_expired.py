@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cogs.ui import strings as s
 from hh_bot.jobs.model import Job
-from hh_bot.references.expiry import expires_at
+from hh_bot.references.expiry import expires_at, is_expired
 from tests.bot_world import BotWorld, bot_world
 from tests.fakes.discord_payloads import BOB_ID, StoredMessage
 from tests.fakes.discord_refresh import forget, signed
@@ -48,6 +48,20 @@ async def test_retry_renews_an_expired_upload_through_the_refresh_endpoint(
         assert renewed_at is not None and renewed_at > time.time() + 3600
         media = [m["url"] for m in w.hh.creates()[-1].json["input"]["media"]]
         assert media == [renewed, kept]
+
+
+async def test_remix_renews_an_expired_upload_too(tmp_path: Path) -> None:
+    async with bot_world(tmp_path) as w:
+        old = expired_image(w, 9006)
+        job, result = await delivered(w, images=[old])
+        await w.discord.click_button(result.id, f"hh:remix:{job.id}")
+        await w.discord.wait_for(lambda: bool(w.discord.modals), timeout=10)
+        modal = w.discord.modals[-1]
+        submit = await w.discord.submit_modal(modal.custom_id, {"prompt": "character1 spins"})
+        remixed = await new_job(w, submit)
+        assert refreshes(w) == [[old["url"]]]
+        [renewed] = remixed.params.image_urls
+        assert renewed != old["url"] and not is_expired(renewed, time.time())
 
 
 async def test_retry_of_a_deleted_upload_names_it_and_costs_nothing(tmp_path: Path) -> None:
