@@ -38,6 +38,10 @@ def _video_facts(job: Job) -> str | None:
     )
 
 
+def _switch(on: bool) -> str:
+    return s.CARD_ON if on else s.CARD_OFF
+
+
 def _fit(text: str) -> str:
     return text if len(text) <= FIELD_LIMIT else text[: FIELD_LIMIT - 1] + "…"
 
@@ -56,8 +60,8 @@ def parameters_card(job: Job) -> discord.Embed:
     embed.add_field(name=s.CARD_REFERENCES, value="\n".join(kept) or "—", inline=False)
     settings = s.CARD_SETTINGS_LINE.format(
         resolution=p.resolution, duration=p.duration, ratio=p.ratio,
-        watermark="on" if p.watermark else "off",
-        extend="default" if p.prompt_extend is None else ("on" if p.prompt_extend else "off"),
+        watermark=_switch(p.watermark),
+        extend=s.CARD_DEFAULT if p.prompt_extend is None else _switch(p.prompt_extend),
     )  # fmt: skip
     embed.add_field(name=s.CARD_SETTINGS, value=settings, inline=False)
     seed = s.CARD_SEED_RANDOM if p.seed is None else str(p.seed)

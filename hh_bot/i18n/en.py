@@ -389,6 +389,9 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "button.card_timings_line": "created {created} · submitted {submitted} · finished "
         "{finished}",
         "button.card_not_yet": "not yet",
+        "button.card_on": "on",
+        "button.card_off": "off",
+        "button.card_default": "default",
         "button.card_lineage": "Made by",
         "button.card_video": "Video",
         "button.card_video_line": "{duration} s · {width}×{height} · {size}",
