@@ -30,6 +30,7 @@ from cogs.actions import JobActions
 from cogs.audit_post import AuditPoster
 from cogs.delivery import DiscordDelivery
 from cogs.http_timeout import set_discord_timeout
+from cogs.iterate import Iterate
 from cogs.ui.buttons import JobButton
 from cogs.ui.errors import HHTree
 from hh_bot.app import Services, build_services
@@ -78,6 +79,7 @@ class HHBot(commands.Bot):
         services.watch_gateway(self.gateway_connected)
         self.force_sync = force_sync
         self.job_actions = JobActions(self)
+        self.iterate = Iterate(self)  # Retry, Remix, Continue, Parameters on results
         self.delivery = DiscordDelivery(self, services.clock)
         self.audit = AuditPoster(self, self.delivery.pacer)  # the audit channel's lines
         self._chart_warm_up: asyncio.Task[None] | None = None

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.iterate_card import origin_text
 from cogs.ui import strings as s
 from cogs.ui.charts import USER_FILE, user_chart
 from hh_bot.access.quota import PeriodUsage, month_start
@@ -128,6 +129,7 @@ class AccountCog(commands.Cog):
                     prompt=discord.utils.escape_markdown(excerpt),
                     link=f" · [{s.OPEN}]({link})" if link else "",
                 )
+                + (" " + s.JOB_LINE_ORIGIN.format(origin=origin_text(job)) if job.parent_id else "")
             )
         embed = discord.Embed(title=s.JOBS_TITLE, description="\n".join(lines))
         await interaction.response.send_message(embed=embed, ephemeral=True)

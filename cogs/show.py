@@ -24,7 +24,7 @@ from discord.ext import commands
 
 from cogs.notice import TOO_LARGE, code_of, upload_allowance, video_filename
 from cogs.ui import strings as s
-from cogs.ui.buttons import job_view
+from cogs.ui.buttons import result_view
 from cogs.ui.embeds import job_embed
 from cogs.ui.permissions import is_admin
 from hh_bot.errors import NotAllowed
@@ -44,9 +44,10 @@ RECENT = 50  # jobs read for the choices (unfinished and failed ones are skipped
 LINK_MARGIN = 300.0  # a link that dies within five minutes is as good as dead for a re-post
 
 
-def show_view(job_id: str) -> discord.ui.View | None:
-    """The buttons a shown result carries (the result view, once it has Retry and Remix)."""
-    return job_view(job_id, delete=True)
+def show_view(job_id: str) -> discord.ui.View:
+    """The buttons a shown result carries: the same as on the delivered result (Retry, Remix,
+    Continue, Parameters, Delete), so an expired job can be retried from here."""
+    return result_view(job_id)
 
 
 def age_text(seconds: float) -> str:
@@ -181,7 +182,7 @@ class ShowCog(commands.Cog):
                         content if attached is not None else link,
                         embed=job_embed(job),
                         file=attached or discord.utils.MISSING,
-                        view=show_view(job.id) or discord.utils.MISSING,
+                        view=show_view(job.id),
                         allowed_mentions=discord.AllowedMentions.none(),
                         wait=True,
                     )

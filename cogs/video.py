@@ -23,9 +23,10 @@ from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defau
 from hh_bot.errors import BadInput, NotAllowed
 from hh_bot.jobs.delivery import ProgressView
 from hh_bot.jobs.intake import VideoRequest
+from hh_bot.jobs.lineage import COMMAND, Lineage, with_frame
 from hh_bot.jobs.model import Job, JobState, ReplyTarget
 from hh_bot.jobs.request_checks import GenParams, clean_prompt, parse_int, resolve_params
-from hh_bot.references.checker import AttachmentMeta, parse_url_list
+from hh_bot.references.checker import AttachmentMeta, Reference, parse_url_list
 
 if TYPE_CHECKING:
     from bot import HHBot
@@ -62,7 +63,8 @@ def _check_count(count: int) -> None:
 
 
 class Draft:
-    """A request checked as far as possible without I/O, waiting for the defer."""
+    """A request checked as far as possible without I/O, waiting for the defer. ``kept``: an
+    iteration's reused attachments (``hh_bot.jobs.lineage``); ``lineage``: how it was made."""
 
     def __init__(
         self,
@@ -70,12 +72,17 @@ class Draft:
         attachments: list[tuple[str, AttachmentMeta]],
         urls: list[str],
         options: dict[str, Any],
+        *,
+        kept: tuple[Reference, ...] = (),
+        lineage: Lineage = COMMAND,
     ) -> None:
         self.prompt = clean_prompt(prompt)
         self.attachments = attachments
         self.urls = urls
         self.options = options
-        _check_count(len(attachments) + len(urls))
+        self.kept = kept
+        self.lineage = lineage
+        _check_count(len(attachments) + len(urls) + len(kept))
         resolve_params(Defaults(), **options)  # range checks only; real defaults come later
 
     def params(self, defaults: Defaults) -> GenParams:
@@ -161,22 +168,41 @@ class VideoCog(commands.Cog):
         _check_count(len(attachments) + len(links))
         prefs = self.bot.services.preferences
         defaults = await prefs.defaults(interaction.guild_id, interaction.user.id)
-        await interaction.response.send_modal(VideoModal(self, attachments, links, defaults))
+        source = Lineage("menu", None, message.channel.id, message.id)
+        modal = VideoModal(self, attachments, links, defaults, source)
+        await interaction.response.send_modal(modal)
 
-    async def start(self, interaction: Interaction, draft: Draft) -> None:
+    async def start(
+        self,
+        interaction: Interaction,
+        draft: Draft,
+        *,
+        frame: discord.File | None = None,
+        owner_id: int | None = None,
+    ) -> None:
         """Defer privately; check, reserve and store; then post the public progress reply.
 
         Until the job is admitted everything the user sees is private, so a rejected request
         never shows in the channel. The first followup after a defer replaces the private
         "thinking" message, hence the order: edit that message, then post the public one.
+
+        /video, the menu and the result buttons (Retry, Remix, Continue: ``cogs.iterate``,
+        which may have deferred already) all come here. ``frame``: Continue's last frame,
+        uploaded with the public reply, whose URL becomes the first reference.
+        ``owner_id``: whose result an iteration starts from (the private answer says who pays).
         """
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
         guild = interaction.guild
         user = interaction.user
         # Options over the member's /settings over the server's defaults; the rules cap them.
         chosen = await services.preferences.choose(
-            interaction.guild_id, user.id, draft.prompt, draft.options
+            interaction.guild_id,
+            user.id,
+            draft.prompt,
+            draft.options,
+            add_suffix=draft.lineage.origin in ("command", "menu"),
         )
         reply = ReplyTarget(
             channel_id=interaction.channel_id or 0,
@@ -197,42 +223,67 @@ class VideoCog(commands.Cog):
             params=chosen.params,
             attachments=tuple(draft.attachments),
             urls=tuple(draft.urls),
+            kept=draft.kept,
+            lineage=draft.lineage,
         )
         job = await services.video.admit(request, reply)
         # From here on the job is stored and its cost reserved: it must run whatever Discord
         # answers or raises, and nothing may tell the user it failed. Without a progress reply,
         # the outcome is posted in the channel instead.
         message_id: int | None = None
+        frame_url: str | None = None
         try:
             with contextlib.suppress(Exception):  # private and best effort
-                started = s.STARTED_PRIVATE.format(job_id=job.id, cost=s.money(job.cost))
+                started = _started(job, owner_id)
                 capped = capped_note(chosen)
                 await interaction.edit_original_response(
                     content=f"{started} {capped}" if capped else started
                 )
-            message_id = await self._post_reply(interaction, job)
+            message_id, frame_url = await self._post_reply(interaction, job, frame)
         except Exception:  # never to the error funnel: it would say the job didn't start
             log.exception("job %s: posting its reply failed", job.id)
         finally:
+            if frame is not None:  # the frame's URL in place, or the frame left out
+                job = job.with_changes(
+                    services.clock.now(), params=with_frame(job.params, frame_url)
+                )
+                await services.store.save(job)
             await services.video.launch(job, message_id)
 
-    async def _post_reply(self, interaction: Interaction, job: Job) -> int | None:
-        """Post the public progress reply; its id, or None when it can't be known. A post whose
-        answer was lost may have landed: the channel is read for it."""
+    async def _post_reply(
+        self, interaction: Interaction, job: Job, frame: discord.File | None = None
+    ) -> tuple[int | None, str | None]:
+        """Post the public progress reply: its id (None when it can't be known) and the URL of
+        ``frame`` uploaded with it. A post whose answer was lost may have landed: the channel
+        is read for it."""
         try:
             async with await self.bot.delivery.pacer.slot(job.reply.channel_id):
                 message = await interaction.followup.send(
                     embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
                     view=job_view(job.id, cancel=True) or discord.utils.MISSING,
+                    file=frame or discord.utils.MISSING,
                     wait=True,
                 )
-            return message.id
+            frame_url = message.attachments[0].url if frame and message.attachments else None
+            return message.id, frame_url
         except discord.HTTPException as error:
             log.warning("job %s: progress reply not posted (code %s)", job.id, error.code)
-            return None
+            return None, None
         except Exception as error:  # the network, mostly: the reply may exist
             log.warning("job %s: progress reply unanswered (%s)", job.id, type(error).__name__)
-            return await self.bot.delivery.find_reply(job)
+            return await self.bot.delivery.find_reply(job), None
+
+
+def _started(job: Job, owner_id: int | None) -> str:
+    """The private answer once a job is admitted; an iteration on somebody else's result says
+    whose it was and that the new job is charged to the clicker."""
+    cost = s.money(job.cost)
+    if owner_id is not None and owner_id != job.user_id:
+        return s.STARTED_FOR_YOU.format(job_id=job.id, owner_id=owner_id, cost=cost)
+    return s.STARTED_PRIVATE.format(job_id=job.id, cost=cost)
+
+
+MENU = Lineage("menu")
 
 
 class VideoModal(discord.ui.Modal, title=s.MODAL_TITLE):
@@ -259,11 +310,13 @@ class VideoModal(discord.ui.Modal, title=s.MODAL_TITLE):
         attachments: list[tuple[str, AttachmentMeta]],
         links: list[str],
         defaults: Defaults,
+        source: Lineage = MENU,
     ) -> None:
         super().__init__(timeout=600)  # random custom_id: discord.py keys open modals by it
         self.cog = cog
         self.attachments = attachments
         self.links = links
+        self.source = source
         self.resolution.default = defaults.resolution
         self.duration.default = str(defaults.duration)
         self.ratio.default = defaults.ratio
@@ -275,7 +328,7 @@ class VideoModal(discord.ui.Modal, title=s.MODAL_TITLE):
             "ratio": self.ratio.value.strip() or None,
             "seed": parse_int(self.seed.value, "seed"),
         }
-        draft = Draft(self.prompt.value, self.attachments, self.links, options)
+        draft = Draft(self.prompt.value, self.attachments, self.links, options, lineage=self.source)
         await self.cog.start(interaction, draft)
 
     async def on_error(self, interaction: Interaction, error: Exception) -> None:  # type: ignore[override]

@@ -15,7 +15,7 @@ import discord
 
 from cogs.notice import Notice, Shown, Upload, upload_allowance, video_filename
 from cogs.ui import strings as s
-from cogs.ui.buttons import job_view
+from cogs.ui.buttons import result_view
 from cogs.ui.embeds import job_embed
 from hh_bot.jobs.delivery import VideoResult
 from hh_bot.jobs.model import Job, JobState
@@ -52,7 +52,7 @@ def video_notice(job: Job, result: VideoResult) -> Notice:
     return Notice(
         state=JobState.DONE,
         embed=job_embed(job.with_changes(job.updated_at, state=JobState.DONE, progress=100)),
-        view=job_view(job.id, delete=True),
+        view=result_view(job.id),
         text=text,
         file=file,
         last_resort=unknown_size,

@@ -107,7 +107,9 @@ async def test_no_archive_and_an_expired_link_says_so_and_offers_retry(tmp_path:
         said = await w.private_answer(handle)
         assert said.startswith(s.SHOW_EXPIRED.split("{expired}")[0].format(job_id=job.id))
         answer = w.discord.original_message(handle.token)
-        assert answer is not None and answer.custom_ids() == [f"hh:delete:{job.id}"]
+        assert answer is not None and answer.custom_ids() == [
+            f"hh:{action}:{job.id}" for action in ("retry", "remix", "continue", "params", "delete")
+        ]
         assert public_posts(w, handle) == [] and w.creates() == 1
 
 

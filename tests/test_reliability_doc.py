@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tests.matrix import shown, table
+from tests.test_matrix_buttons import BUTTON_CASES
 from tests.test_matrix_faults import FILE, LINK, ROWS, Outcome, Row
 from tests.test_matrix_inputs import CASES, Case
 from tests.test_secrets import NEEDLES, SCENARIOS, case_count
@@ -40,6 +41,7 @@ GROUPS = {
     "menu": '"Make video" on a message',
     "settings": "/settings values (raw interactions; nothing is saved)",
     "show": "/show of a job that can't be shown",
+    "button": "Buttons on a result (Retry, Remix, Continue, Parameters)",
     "create": "Create",
     "poll": "Poll",
     "task": "The task fails upstream",
@@ -143,6 +145,12 @@ def render() -> str:
             [
                 ("Bad input (`tests/test_matrix_inputs.py`)", len(CASES), len(CASES), len(CASES)),
                 (
+                    "Bad clicks on a result (`tests/test_matrix_buttons.py`)",
+                    len(BUTTON_CASES),
+                    len(BUTTON_CASES),
+                    len(BUTTON_CASES),
+                ),
+                (
                     "Faults (`tests/test_matrix_faults.py`)",
                     len(ROWS),
                     len(ROWS),
@@ -178,6 +186,12 @@ def render() -> str:
         "that interaction.",
         "",
         *_sections(CASES, _input_table),
+        "Button rows (`tests/test_matrix_buttons.py`) deliver one job by /video first, then",
+        "click as a client would (Remix: and submit its modal). Each is answered privately",
+        "within Discord's 3 seconds and adds no create, job or ledger entry to the delivered",
+        "one's (the double click: none beyond its first click's job).",
+        "",
+        *_sections(BUTTON_CASES, _input_table),  # type: ignore[arg-type]
         "## Fault matrix",
         "",
         "Every row runs one /video through the real bot, the fake Discord and the fake API on a",

@@ -1,5 +1,10 @@
-"""Cancel and Delete buttons that survive restarts: one ``DynamicItem`` whose ``custom_id``
-carries the action and the job id (``hh:cancel:<job>``, ``hh:delete:<job>``)."""
+"""The buttons on a job's messages, surviving restarts: one ``DynamicItem`` whose ``custom_id``
+carries the action and the job id (``hh:<action>:<job>``), so a click after a restart finds
+everything it needs in the store.
+
+Cancel sits on a queued job's progress reply; a delivered result carries ``result_view``:
+Retry, Remix, Continue, Parameters and Delete.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +22,17 @@ if TYPE_CHECKING:
 ACTIONS = {
     "cancel": (s.CANCEL, discord.ButtonStyle.secondary),
     "delete": (s.DELETE, discord.ButtonStyle.danger),
+    "retry": (s.RETRY, discord.ButtonStyle.primary),
+    "remix": (s.REMIX, discord.ButtonStyle.secondary),
+    "continue": (s.CONTINUE, discord.ButtonStyle.secondary),
+    "params": (s.PARAMETERS, discord.ButtonStyle.secondary),
 }
+RESULT_ACTIONS = ("retry", "remix", "continue", "params", "delete")
 
 
 class JobButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"hh:(?P<action>cancel|delete):(?P<job>[0-9a-f]{6,32})",
+    template=r"hh:(?P<action>cancel|delete|retry|remix|continue|params):(?P<job>[0-9a-f]{6,32})",
 ):
     def __init__(self, action: str, job_id: str) -> None:
         label, style = ACTIONS[action]
@@ -42,12 +52,14 @@ class JobButton(
     async def callback(self, interaction: discord.Interaction[HHBot]) -> None:  # type: ignore[override]
         """Run the action; any failure ends in the error funnel (after the action's defer,
         the "thinking…" message becomes the error), never in discord.py's log alone."""
-        actions = interaction.client.job_actions
+        bot = interaction.client
         try:
             if self.action == "cancel":
-                await actions.cancel(interaction, self.job_id)
+                await bot.job_actions.cancel(interaction, self.job_id)
+            elif self.action == "delete":
+                await bot.job_actions.delete(interaction, self.job_id)
             else:
-                await actions.delete(interaction, self.job_id)
+                await bot.iterate.click(interaction, self.action, self.job_id)
         except Exception as error:
             await report(interaction, error, fallback=s.BUTTON_FAILED)
 
@@ -59,4 +71,12 @@ def job_view(job_id: str, *, cancel: bool = False, delete: bool = False) -> disc
     for action, wanted in (("cancel", cancel), ("delete", delete)):
         if wanted:
             view.add_item(JobButton(action, job_id))
+    return view
+
+
+def result_view(job_id: str) -> discord.ui.View:
+    """The buttons of a delivered result: Retry, Remix, Continue, Parameters, Delete."""
+    view = discord.ui.View(timeout=None)
+    for action in RESULT_ACTIONS:
+        view.add_item(JobButton(action, job_id))
     return view

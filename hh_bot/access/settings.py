@@ -220,14 +220,23 @@ class Preferences:
         return (await self.rules(guild_id)).cap_defaults(base)
 
     async def choose(
-        self, guild_id: int | None, user_id: int, prompt: str, options: dict[str, Any]
+        self,
+        guild_id: int | None,
+        user_id: int,
+        prompt: str,
+        options: dict[str, Any],
+        *,
+        add_suffix: bool = True,
     ) -> Chosen:
-        """Options over the member's settings over the server's defaults, then the rules."""
+        """Options over the member's settings over the server's defaults, then the rules.
+
+        ``add_suffix``: False for a prompt taken from a stored job (Retry, Remix, Continue),
+        which carries its maker's suffix already; adding the clicker's would repeat it."""
         mine = await self.user(user_id)
         base = mine.defaults_over(await self._policy.defaults(guild_id))
         rules = await self.rules(guild_id)
         params, capped = rules.cap(resolve_params(base, **options))
-        full = f"{prompt} {mine.suffix}" if mine.suffix else prompt
+        full = f"{prompt} {mine.suffix}" if mine.suffix and add_suffix else prompt
         return Chosen(
             prompt=clean_prompt(full),
             params=params,

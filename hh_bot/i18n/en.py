@@ -297,6 +297,7 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         # labels name an image inside other reasons ("is the same image as link 1")
         "reference.label.link": "link {number}",
         "reference.label.message_image": "image {number} ({filename})",
+        "reference.label.frame": "last frame",
         "reference.duplicate": "is the same image as {other}",
         "reference.not_cdn": "is not hosted on Discord's CDN ({host})",
         "reference.not_cdn_invalid": "is not hosted on Discord's CDN (its link is not valid)",
@@ -485,5 +486,50 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "show.age_minutes": "{n} min ago",
         "show.age_hours": "{n} h ago",
         "show.age_days": "{n} d ago",
+        # -- iterating on a result: Retry, Remix, Continue, Parameters (issue #10) ----------
+        "button.retry": "Retry",
+        "button.remix": "Remix",
+        "button.continue": "Continue",
+        "button.parameters": "Parameters",
+        "button.double_click": "You just clicked that: one job is on its way. Wait a few "
+        "seconds before clicking again.",
+        "button.started_for_you": "Job `{job_id}` accepted, made from <@{owner_id}>'s result. "
+        "The new job is yours and its cost, {cost}, is charged to you.",
+        "button.remix_title": "Remix: a new job, charged to you",
+        "button.continue_title": "Continue: a new job, charged to you",
+        "button.replace_label": "New first reference (optional)",
+        "button.replace_desc": "Replaces the first reference image; leave it empty to keep "
+        "them all.",
+        "button.no_archive": "There is no saved copy of this video any more, so it can't be "
+        "continued. Retry or Remix still work. " + _NOTHING,
+        "button.frame_failed": "I couldn't take the last frame of this video. " + _NOTHING,
+        "button.card_title": "Parameters of job {job_id}",
+        "button.card_prompt": "Prompt",
+        "button.card_references": "References",
+        "button.card_settings": "Settings",
+        "button.card_settings_line": "{resolution} · {duration}s · {ratio} · watermark {watermark} "
+        "· prompt extend {extend}",
+        "button.card_seed": "Seed",
+        "button.card_seed_random": "random (chosen by the video service)",
+        "button.card_cost": "Cost",
+        "button.card_task": "Task id",
+        "button.card_timings": "Timings",
+        "button.card_timings_line": "created {created} · submitted {submitted} · finished "
+        "{finished}",
+        "button.card_not_yet": "not yet",
+        "button.card_on": "on",
+        "button.card_off": "off",
+        "button.card_default": "default",
+        "button.card_lineage": "Made by",
+        "button.card_video": "Video",
+        "button.card_video_line": "{duration} s · {width}×{height} · {size}",
+        "input.reference_expired": "{image} has expired on Discord and could not be renewed: "
+        "please attach it again (with /video). " + _NOTHING,
+        "jobs.origin.command": "/video",
+        "jobs.origin.menu": "Make video",
+        "jobs.origin.retry": "Retry of `{parent}`",
+        "jobs.origin.remix": "Remix of `{parent}`",
+        "jobs.origin.continue": "Continue of `{parent}`",
+        "jobs.line_origin": "· {origin}",
     }
 )

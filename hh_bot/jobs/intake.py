@@ -15,10 +15,11 @@ from hh_bot.access.quota import Quota, cost_of
 from hh_bot.clock import Clock
 from hh_bot.config import Defaults, Settings
 from hh_bot.errors import NotAllowed
+from hh_bot.jobs.lineage import COMMAND, Lineage
 from hh_bot.jobs.model import Job, JobParams, ReplyTarget, new_job_id
 from hh_bot.jobs.request_checks import GenParams
 from hh_bot.jobs.runner import Runner
-from hh_bot.references.checker import AttachmentMeta, ReferenceChecker
+from hh_bot.references.checker import AttachmentMeta, Reference, ReferenceChecker
 from hh_bot.store.interface import Store
 
 
@@ -33,6 +34,10 @@ class VideoRequest:
     params: GenParams
     attachments: tuple[tuple[str, AttachmentMeta], ...]
     urls: tuple[str, ...]
+    # An iteration on an earlier job (Retry, Remix, Continue): its Discord attachments, checked
+    # when that job was admitted, reused after the new attachments and before the links.
+    kept: tuple[Reference, ...] = ()
+    lineage: Lineage = COMMAND
 
 
 class VideoService:
@@ -85,7 +90,7 @@ class VideoService:
         )
         if await self._policy.prompt_blocked(request.guild_id, request.prompt):
             raise NotAllowed("blocked")  # private, and without quoting the server's rule
-        references = await self._checker.check_all(request.attachments, request.urls)
+        references = await self._references(request)
         s = request.params
         params = JobParams(
             prompt=request.prompt,
@@ -108,9 +113,22 @@ class VideoService:
             cost=cost_of(self._settings, s.resolution, s.duration),
             created_at=now,
             updated_at=now,
+            parent_id=request.lineage.parent_id,
+            origin=request.lineage.origin,
+            source_channel_id=request.lineage.source_channel_id,
+            source_message_id=request.lineage.source_message_id,
         )
         await self._quota.admit(job, request.role_ids)
         return job
+
+    async def _references(self, request: VideoRequest) -> list[Reference]:
+        """Every reference checked: new attachments from their metadata, links in full; the
+        kept ones of an iteration as they were (see ``hh_bot.jobs.lineage``)."""
+        if not request.kept:
+            return await self._checker.check_all(request.attachments, request.urls)
+        fresh = [self._checker.check_attachment(label, m) for label, m in request.attachments]
+        links = await self._checker.check_all((), request.urls) if request.urls else []
+        return [*fresh, *request.kept, *links]
 
     async def launch(self, job: Job, message_id: int | None) -> Job:
         """Record where the public reply lives and queue the job."""

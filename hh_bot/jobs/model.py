@@ -131,6 +131,10 @@ class ReplyTarget:
         )
 
 
+ORIGINS = ("command", "menu", "retry", "remix", "continue")
+"""How a job was made: /video, the "Make video" menu, or a button on an earlier result."""
+
+
 def new_job_id() -> str:
     return secrets.token_hex(5)
 
@@ -156,6 +160,12 @@ class Job:
     result_channel_id: int | None = None  # where that message lives (the reply's channel or a DM)
     error_kind: str | None = None  # an error class name, e.g. "TaskFailed"
     error_detail: str | None = None  # upstream code or reason, safe to show
+    # Lineage (issue #10): the job this one iterates on, how it was made (``ORIGINS``), and for
+    # "Make video" jobs the message its images came from (fresh attachment URLs come from it).
+    parent_id: str | None = None
+    origin: str = "command"
+    source_channel_id: int | None = None
+    source_message_id: int | None = None
 
     def advance(self, state: JobState, now: float, **changes: Any) -> Job:
         if state != self.state and state not in ALLOWED.get(self.state, frozenset()):

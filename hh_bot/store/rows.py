@@ -36,6 +36,10 @@ JOB_FIELDS: tuple[str, ...] = (
     "error_kind",
     "error_detail",
     "result_channel_id",
+    "parent_id",
+    "origin",
+    "source_channel_id",
+    "source_message_id",
 )
 JOB_COLUMNS = ", ".join(JOB_FIELDS)
 INSERT_JOB = f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * len(JOB_FIELDS))})"
@@ -65,6 +69,10 @@ def row_to_job(row: Sequence[Any]) -> Job:
         error_kind=v["error_kind"],
         error_detail=v["error_detail"],
         result_channel_id=v["result_channel_id"],
+        parent_id=v["parent_id"],
+        origin=v["origin"] or "command",
+        source_channel_id=v["source_channel_id"],
+        source_message_id=v["source_message_id"],
     )
 
 
@@ -91,5 +99,9 @@ def job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
         "error_kind": job.error_kind,
         "error_detail": job.error_detail,
         "result_channel_id": job.result_channel_id,
+        "parent_id": job.parent_id,
+        "origin": job.origin,
+        "source_channel_id": job.source_channel_id,
+        "source_message_id": job.source_message_id,
     }
     return tuple(values[c] for c in JOB_FIELDS)

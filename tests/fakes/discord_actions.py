@@ -17,6 +17,7 @@ from tests.fakes.discord_commands import (
     slash_data,
 )
 from tests.fakes.discord_interactions import FakeInteraction
+from tests.fakes.discord_modal_files import upload_values
 from tests.fakes.discord_payloads import (
     ALICE_ID,
     DEFAULT_UPLOAD_LIMIT,
@@ -230,7 +231,10 @@ async def submit_modal(
     src = record.interaction
     u = fake.user(user) if user is not None else src.user
     chan, g = _context(fake, src.channel_id, True, u)
+    values, files = upload_values(fake, chan.id, record.data, values, enforce=enforce)
     data = modal_submit_data(record.data, values, enforce=enforce)
+    if files:
+        data["resolved"] = {"attachments": files}
     msg = fake.messages.get(src.message_id) if src.message_id else None
     return await invoke_raw(fake, _payload(fake, 5, data, u, chan, g, message=msg))
 

@@ -258,6 +258,6 @@ def _submitted(comp: JSON, values: dict[str, Any], used: set[str], enforce: bool
         ):
             raise ClientCheckError(f"text input {cid!r}: length {len(value)} out of range")
         out["value"] = value
-    elif comp.get("type") in (3, 5, 6, 7, 8):
+    elif comp.get("type") in (3, 5, 6, 7, 8, 19):  # 19: a file upload's attachment ids
         out["values"] = list(values.get(cid, []))
     return out

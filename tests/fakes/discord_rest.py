@@ -36,6 +36,7 @@ from tests.fakes.discord_payloads import (
     UploadedFile,
     utcnow,
 )
+from tests.fakes.discord_refresh import refresh_urls, resign_expired
 
 if TYPE_CHECKING:
     from tests.fakes.discord import FakeDiscord
@@ -133,6 +134,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("PATCH", rf"/webhooks/{_A}/{_T}/messages/(?P<mid>@original|\d+)", "webhook_edit"),
     ("DELETE", rf"/webhooks/{_A}/{_T}/messages/(?P<mid>@original|\d+)", "webhook_delete"),
     ("POST", rf"/webhooks/{_A}/{_T}", "followup"),
+    ("POST", r"/attachments/refresh-urls", "refresh_urls"),
 ]
 _COMPILED = [(m, re.compile(p), h) for m, p, h in ROUTES]
 Reply = tuple[int, Any]
@@ -162,6 +164,9 @@ class RestHandlers:
         if allowed:
             raise ApiError(405, 0, "405: Method Not Allowed")
         raise ApiError(404, 0, "404: Not Found")
+
+    async def refresh_urls(self, rec: RecordedRequest) -> Reply:
+        return await refresh_urls(self.fake, rec)  # tests/fakes/discord_refresh.py
 
     # ---- login, gateway, commands --------------------------------------------------------
     async def get_me(self, rec: RecordedRequest) -> Reply:
@@ -271,6 +276,7 @@ class RestHandlers:
 
     async def get_message(self, rec: RecordedRequest, cid: str, mid: str) -> Reply:
         msg = self._visible(cid, mid)
+        resign_expired(self.fake, msg.attachments)
         rec.message_id = msg.id
         return 200, self.fake.message_payload(msg)
 
