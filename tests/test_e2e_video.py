@@ -126,9 +126,11 @@ async def test_progress_edits_are_throttled_and_show_state_bar_eta_and_params(
         edits = w.discord.edits_of(reply.id)
         states = [edit_state(e) for e in edits]
         running = [e for e in edits if edit_state(e) == f"**{s.STATE_LABEL[JobState.RUNNING]}**"]
-        # Many visible changes (a new percentage on every poll) …
+        # More visible changes (a new percentage on every poll) than edits: the throttle held
+        # some back. (How many polls fit in the task depends on the machine: each poll's real
+        # round trip is virtual time too. ~24 on an idle machine, fewer under load.)
         task_polls = len(w.hh.polls())
-        assert task_polls >= 20  # ~24: the 300-s task is overdue, its gaps grow
+        assert task_polls > len(running), (task_polls, len(running))
         # … but at most one edit per interval within a state, plus one per state change.
         span = (running[-1].at - running[0].at) * factor
         assert len(running) <= (span + slack) / interval + 1, (len(running), span)

@@ -5,6 +5,7 @@ backends (``store_url``, see ``conftest.py``); the rest on SQLite."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 
@@ -248,8 +249,13 @@ async def test_cancel_while_queued_never_submits(tmp_path: Path, store_url: str)
 async def test_fair_queue_and_global_cap(tmp_path: Path, store_url: str) -> None:
     config = RunnerConfig(global_cap=2, per_user_cap=2)
     async with core_world(tmp_path, config=config, store_url=store_url) as w:
+        # The first two run until every job is queued, however slow the machine: then the
+        # fair queue, not the order of arrival, decides who goes next.
+        gate = asyncio.Event()
+        w.fake.scripts.extend([TaskScript(held=gate), TaskScript(held=gate)])
         a_jobs = [await w.submit(user_id=1) for _ in range(5)]
         b_job = await w.submit(user_id=2)
+        gate.set()
         for job in [*a_jobs, b_job]:
             await finished(w, job.id, timeout=30)
         order = [r.json["input"]["prompt"] for r in w.fake.creates()]

@@ -125,8 +125,11 @@ class SqliteStore(SqlStore):
     async def transaction(self) -> AsyncIterator[SqlTx]:
         """One write transaction (BEGIN IMMEDIATE): everything inside commits or nothing does."""
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            # BEGIN inside the try: a task cancelled while BEGIN runs on aiosqlite's thread
+            # leaves it to finish there, and the ROLLBACK queued behind it undoes it; outside,
+            # the connection would stay in a transaction that every later BEGIN refuses.
             try:
+                await self._db.execute("BEGIN IMMEDIATE")
                 yield SqlTx(self._conn)
                 await self._db.execute("COMMIT")
             except BaseException:
@@ -140,8 +143,8 @@ class SqliteStore(SqlStore):
         write lock, so a reader neither waits for another process's writer (WAL) nor blocks
         one. Only reads belong inside."""
         async with self._lock:
-            await self._db.execute("BEGIN")
-            try:
+            try:  # BEGIN inside, for the reason given in ``transaction``
+                await self._db.execute("BEGIN")
                 yield SqlTx(self._conn)
             finally:
                 with contextlib.suppress(sqlite3.OperationalError):

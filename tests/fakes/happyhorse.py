@@ -58,6 +58,7 @@ class TaskScript:
     fail_code: str = "InternalError"
     fail_message: str = "An internal error has occurred."
     video: bytes | None = None
+    held: asyncio.Event | None = None  # a test's gate: stays in progress until it is set
 
 
 @dataclass
@@ -298,7 +299,7 @@ class FakeHappyHorse:
         age, script = now - task.created_at, task.script
         if task.expired or age > self.task_ttl:
             return shapes.TaskView(task.task_id, "unknown", 0)
-        if age >= script.duration:
+        if age >= script.duration and (script.held is None or script.held.is_set()):
             if script.outcome == "failed":
                 return shapes.TaskView(
                     task.task_id, "failed", 100, None, script.fail_code, script.fail_message
