@@ -3,9 +3,10 @@
 For each clip (a 1080P/15 s and a 720P/5 s H.264+AAC clip made of noise, so they compress like
 real footage and both exceed 10 MiB):
 
-* **fit**: ``Fitter.fit(clip, 10 MiB)`` with the bot's own ``FFmpeg`` (one slot, lowered
-  priority): wall time, the ffmpeg child's peak RSS (sampled every 20 ms with psutil), output
-  size, bitrate, short side and duration error.
+* **fit**: ``Fitter.fit(clip, 10 MiB)`` with the bot's own ``FFmpeg`` (one slot, the priority
+  the bot would use here: ``TRANSCODE_NICENESS``/``TRANSCODE_IDLE`` from the environment, else
+  nice 19 + idle scheduling): wall time, the ffmpeg child's peak RSS (sampled every 20 ms
+  with psutil), output size, bitrate, short side and duration error.
 * **link only**: what a link delivery does instead: probe the file and grab its poster frame.
 
 All the while a ticker on the event loop records its longest stall (a sleep of 5 ms that
@@ -32,6 +33,7 @@ from typing import Any
 
 import psutil
 
+from hh_bot.config import load_media_settings
 from hh_bot.media import FFmpeg, Fitter, poster_frame, probe, target_bytes
 from hh_bot.media.ffmpeg import ffmpeg_exe
 
@@ -152,7 +154,10 @@ async def run_phase(
     """Make the clips, then fit each to 10 MiB and deliver it as a link, measuring both."""
     await asyncio.to_thread(lambda: workdir.mkdir(parents=True, exist_ok=True))
     memory = ChildMemory()
-    ffmpeg = FFmpeg(on_start=memory.on_start)
+    media = load_media_settings()
+    ffmpeg = FFmpeg(
+        on_start=memory.on_start, niceness=media.transcode_niceness, idle=media.transcode_idle
+    )
     fitter = Fitter(ffmpeg, tmp_dir=workdir / "tmp")
     per_clip: dict[str, Any] = {}
 
@@ -195,6 +200,8 @@ async def run_phase(
     return {
         "preset": "veryfast two-pass",
         "slots": 1,
+        "transcode_niceness": media.transcode_niceness,
+        "transcode_idle_scheduling": media.transcode_idle,
         "clips": per_clip,
         "transcode_loop_stall_max_ms": stall,
         "transcode_loop_stall_p99_ms": max(

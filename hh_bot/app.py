@@ -142,7 +142,12 @@ def remove_fit_leftovers(tmp_dir: Path, older_than: float) -> None:
 def build_media(settings: Settings, tmp_dir: Path) -> tuple[Fitter, Archive | None]:
     """One ffmpeg owner (its slots bound the transcodes of the whole process) and the archive."""
     m = settings.media
-    ffmpeg = FFmpeg(slots=m.transcode_slots, timeout=m.transcode_timeout)
+    ffmpeg = FFmpeg(
+        slots=m.transcode_slots,
+        timeout=m.transcode_timeout,
+        niceness=m.transcode_niceness,
+        idle=m.transcode_idle,
+    )
     archive = None
     if m.archive_budget_bytes > 0:
         archive = LocalArchive(Path(m.archive_dir), m.archive_budget_bytes)

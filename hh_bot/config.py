@@ -98,6 +98,13 @@ class MediaSettings:
     """Where originals are kept; with several bot processes, a shared volume."""
     archive_budget_bytes: int = 5 * 1024**3
     """Bytes the archive may hold before the oldest originals are evicted; 0 keeps none."""
+    transcode_niceness: int = 19
+    """The nice value ffmpeg runs at (0..19). 19, the lowest priority, keeps a transcode from
+    delaying acks and polls; on a host where other busy processes share the cores, a low
+    priority can starve the transcode into its timeout (then the link is sent)."""
+    transcode_idle: bool = True
+    """Also run ffmpeg under ``SCHED_IDLE`` (Linux): it gets a core only when nothing else wants
+    one. Off (and niceness 0) for a host whose cores are kept busy by other work, and in tests."""
 
 
 @dataclass(frozen=True)
@@ -388,4 +395,14 @@ def _media_settings(r: _Reader) -> MediaSettings:
             m.archive_budget_bytes,
             "gigabytes >= 0 (0 keeps no originals)",
         ),
+        transcode_niceness=r.get(
+            "TRANSCODE_NICENESS", _int_range(0, 19), m.transcode_niceness, "0..19"
+        ),
+        transcode_idle=r.get("TRANSCODE_IDLE", _bool, m.transcode_idle, "true or false"),
     )
+
+
+def load_media_settings(env: Mapping[str, str] | None = None) -> MediaSettings:
+    """Only the media keys (``TRANSCODE_*``, ``ARCHIVE_*``), as the bot reads them: for tools
+    that run ffmpeg the way the bot would (the benchmark's transcode phase) without its token."""
+    return _media_settings(_Reader(os.environ if env is None else env))

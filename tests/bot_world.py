@@ -21,7 +21,7 @@ from bot import HHBot
 from cogs.ui import strings as s
 from hh_bot.app import Services, build_services
 from hh_bot.clock import ScaledClock
-from hh_bot.config import Limits, MediaSettings, Secret, Settings
+from hh_bot.config import Limits, Secret, Settings
 from hh_bot.jobs.model import FINAL_STATES, Job, JobState
 from hh_bot.references.checker import ReferenceChecker
 from hh_bot.references.resolvers import StaticResolver
@@ -31,6 +31,7 @@ from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import TEXT_CHANNEL_ID, FakeMember, FakeUser, StoredMessage
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 from tests.fakes.images import POLICY_TABLE, PUBLIC_IMAGES, local_session
+from tests.media_clips import media_settings_for_tests
 
 __all__ = ["PUBLIC_IMAGES", "BotWorld", "bot_world", "offline_checker"]
 
@@ -254,8 +255,9 @@ def settings_for(tmp: Path, hh: FakeHappyHorse, **overrides: Any) -> Settings:
         database_url=f"sqlite:///{tmp / 'hh.sqlite3'}",
         limits=default_limits(),
         progress_edit_interval=5.0,
-        # No archive unless a test asks for one (tests.test_e2e_fitting, the media rows).
-        media=MediaSettings(archive_dir=str(tmp / "archive"), archive_budget_bytes=0),
+        # No archive unless a test asks for one (tests.test_e2e_fitting, the media rows);
+        # ffmpeg at the test's own priority (see tests.media_clips).
+        media=media_settings_for_tests(tmp, archive_budget_bytes=0),
     )
     return replace(base, **overrides)
 

@@ -4,23 +4,71 @@ The project's fake MP4s do not decode, so these are encoded from ffmpeg's test s
 clip is made once per test session and cached on disk under pytest's base temp directory;
 tests must treat them as read-only. Test modules import ``clips_fixture`` and
 ``tmp_root_fixture`` to get the ``clips`` and ``tmp_root`` fixtures. Also: the checks every
-row repeats (the output decodes, nothing is left in the temp dir).
+row repeats (the output decodes, nothing is left in the temp dir), and the ffmpeg settings
+every test uses (``normal_ffmpeg``, ``media_settings_for_tests``): the test's own CPU priority.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import struct
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hh_bot.media.ffmpeg import ffmpeg_exe
+from hh_bot.config import MediaSettings
+from hh_bot.media.ffmpeg import FFmpeg, StartHook, ffmpeg_exe
 
 MIB = 1024 * 1024
+
+SAFETY_TIMEOUT = 900.0
+"""Seconds one ffmpeg run may take in tests: only a safety net. The longest run here (a pass
+over the 12 MB clip) takes seconds on an idle machine; ten times slower stays far inside it.
+The timeout itself is tested with an ffmpeg that stalls (``stall_encodes``)."""
+
+NORMAL_PRIORITY: dict[str, Any] = {"niceness": 0, "idle": False}
+"""Production runs ffmpeg at nice 19 + SCHED_IDLE; under ``tests.cpu_load``'s busy loops that
+starves it into its timeout. Tests run it at their own priority (one test checks the default)."""
+
+
+def normal_ffmpeg(**changes: Any) -> FFmpeg:
+    """An ``FFmpeg`` at the test's own priority, with the safety-net timeout."""
+    return FFmpeg(**{**NORMAL_PRIORITY, "timeout": SAFETY_TIMEOUT, **changes})
+
+
+def media_settings_for_tests(tmp: Path, **changes: Any) -> MediaSettings:
+    """``MediaSettings`` for a bot world: the archive under ``tmp``, ffmpeg as ``normal_ffmpeg``."""
+    defaults: dict[str, Any] = {
+        "archive_dir": str(tmp / "archive"),
+        "transcode_timeout": SAFETY_TIMEOUT,
+        "transcode_niceness": 0,
+        "transcode_idle": False,
+    }
+    return MediaSettings(**{**defaults, **changes})
+
+
+def is_encode(argv: Sequence[str]) -> bool:
+    """A pass of a fit (``-pass 1``/``-pass 2``), not a probe or a frame grab."""
+    return "-pass" in argv
+
+
+def stall_encodes(stalled: list[int] | None = None) -> StartHook:
+    """An ``on_start`` hook that stops (SIGSTOP) every encode as it starts: the run never ends
+    by itself, so only the timeout (or a cancellation) ends it, whatever the machine's speed."""
+
+    def stall(pid: int, argv: Sequence[str]) -> None:
+        if is_encode(argv):
+            os.kill(pid, signal.SIGSTOP)
+            if stalled is not None:
+                stalled.append(pid)
+
+    return stall
 
 
 def _encode(out: Path, *, size: str, seconds: float, kbps: int, audio: bool, noise: bool) -> None:

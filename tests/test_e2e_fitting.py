@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import psutil
 import pytest
 
 from cogs.ui import strings as s
-from hh_bot.config import MediaSettings
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.media import LocalArchive, probe
 from hh_bot.media.fit import Fitter
@@ -28,10 +28,15 @@ from tests.media_clips import (  # noqa: F401 - fixtures
     _encode,
     clips_fixture,
     decode_errors,
+    media_settings_for_tests,
+    stall_encodes,
 )
 from tests.waiting import eventually
 
-FIT_WAIT = 300.0  # real seconds: a safety net for one encode on a loaded machine
+if TYPE_CHECKING:
+    from hh_bot.config import MediaSettings
+
+FIT_WAIT = 900.0  # real seconds: a safety net for one fit, whatever the machine's load
 ROUTE = 10 * MIB
 # A slow clock for rows whose fit goes through the reply: a fit of seconds must stay far
 # inside the interaction token's 15 minutes of virtual time.
@@ -52,7 +57,7 @@ def big_360p_fixture(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 def media(tmp: Path, **changes: Any) -> MediaSettings:
-    return MediaSettings(archive_dir=str(tmp / "archive"), **changes)
+    return media_settings_for_tests(tmp, **changes)
 
 
 def fitter_of(w: BotWorld) -> Fitter:
@@ -178,11 +183,15 @@ async def failing_fit(w: BotWorld, handle: FakeInteraction) -> StoredMessage:
 async def test_an_ffmpeg_timeout_sends_the_link_and_leaves_nothing(
     tmp_path: Path, clips: Clips
 ) -> None:
-    settings = media(tmp_path, transcode_timeout=0.05)
+    """The encode stalls (SIGSTOP), so only the timeout ends it, however fast the machine."""
+    settings = media(tmp_path, transcode_timeout=1.0)
     async with bot_world(tmp_path, script=TaskScript(duration=30), media=settings) as w:
+        stalled: list[int] = []
+        fitter_of(w).ffmpeg.on_start = stall_encodes(stalled)
         w.hh.video_bytes = clips.big.read_bytes()
         await failing_fit(w, await w.video())
         assert fitter_of(w).ffmpeg.runs >= 2, "probed, then an encode was started and killed"
+        assert len(stalled) == 1 and not psutil.pid_exists(stalled[0])
 
 
 async def test_a_corrupt_mp4_from_the_api_sends_the_link(tmp_path: Path, clips: Clips) -> None:

@@ -14,15 +14,15 @@ from hh_bot.app import build_media, remove_fit_leftovers
 from hh_bot.config import load_settings
 from hh_bot.jobs.delivery import VideoResult
 from hh_bot.jobs.fitting import FittedCopies
-from hh_bot.media import FFmpeg, Fitter, LocalArchive, MediaCode
-from tests.media_clips import Clips, clips_fixture, decode_errors  # noqa: F401 - fixtures
+from hh_bot.media import Fitter, LocalArchive, MediaCode
+from tests.media_clips import Clips, clips_fixture, decode_errors, normal_ffmpeg  # noqa: F401 - fixtures
 
 ENV = {"DISCORD_TOKEN": "x" * 10, "APIYI_API_KEY": "y" * 10}
 
 
 @pytest.fixture(name="fitter")
 def fitter_fixture(tmp_path: Path) -> Fitter:
-    return Fitter(FFmpeg(), tmp_dir=tmp_path / "fit")
+    return Fitter(normal_ffmpeg(), tmp_dir=tmp_path / "fit")
 
 
 def left(tmp_path: Path) -> list[Path]:
@@ -90,6 +90,10 @@ def test_the_media_is_built_from_the_settings(tmp_path: Path) -> None:
     fitter, archive = build_media(settings, tmp_path)
     assert archive is None and fitter.tmp_dir == tmp_path
     assert fitter.ffmpeg.timeout == 42.0 and fitter.ffmpeg._slots._value == 3
+    assert (fitter.ffmpeg.niceness, fitter.ffmpeg.idle) == (19, True)  # production's default
+    quiet = load_settings({**ENV, "TRANSCODE_NICENESS": "0", "TRANSCODE_IDLE": "false"})
+    fitter, _ = build_media(quiet, tmp_path)
+    assert (fitter.ffmpeg.niceness, fitter.ffmpeg.idle) == (0, False)
     settings = load_settings({**ENV, "ARCHIVE_DIR": str(tmp_path / "a"), "ARCHIVE_BUDGET_GB": "2"})
     _, archive = build_media(settings, tmp_path)
     assert isinstance(archive, LocalArchive) and archive.budget_bytes == 2 * 1024**3

@@ -43,7 +43,12 @@ from tests.fakes.discord_payloads import ALICE_ID, MIB, TEXT_CHANNEL_ID, StoredM
 from tests.fakes.discord_rest import RecordedRequest
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 from tests.matrix import Gate, OpenOnLog, WriteLock, bot_messages, ping_problems, visible_text
-from tests.media_clips import Clips, clips_fixture  # noqa: F401 - a fixture
+from tests.media_clips import (  # noqa: F401 - a fixture
+    Clips,
+    clips_fixture,
+    media_settings_for_tests,
+    stall_encodes,
+)
 from tests.waiting import eventually
 
 FAST = TaskScript(duration=30.0)
@@ -335,7 +340,15 @@ async def disk_full_when_archiving(fw: FaultWorld) -> None:
 
 
 def media_settings(tmp: Path, **changes: Any) -> MediaSettings:
-    return MediaSettings(archive_dir=str(tmp / "archive"), **changes)
+    return media_settings_for_tests(tmp, **changes)
+
+
+async def ffmpeg_stalls_on_encode(fw: FaultWorld) -> None:
+    """Every encode stops (SIGSTOP) as it starts: only TRANSCODE_TIMEOUT ends it."""
+    fitter = fw.w.services.fitter
+    assert fitter is not None
+    fitter.ffmpeg.on_start = stall_encodes()
+    await api_sends(big_clip)(fw)
 
 
 # --- the network to Discord (tests/fakes/discord_network.py) ---------------------------------
@@ -675,7 +688,7 @@ ROWS: list[Row] = [
     Row("media-corrupt-mp4", "media", "a 12 MB MP4 from the API with its last packets missing",
         done(message=LINK), api_sends(big_clip_cut)),
     Row("media-ffmpeg-timeout", "media", "the fit outlives TRANSCODE_TIMEOUT (killed)",
-        done(message=LINK), api_sends(big_clip), settings={"transcode_timeout": 0.05}),
+        done(message=LINK), ffmpeg_stalls_on_encode, settings={"transcode_timeout": 1.0}),
     Row("media-ffmpeg-killed", "media", "ffmpeg killed by a signal as the encode starts",
         done(message=LINK), ffmpeg_killed_on_encode),
     Row("media-too-small", "media", "a limit so small no encode fits (300 KB for 5 s)",

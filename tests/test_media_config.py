@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hh_bot.config import ConfigError, MediaSettings, load_settings
+from hh_bot.config import ConfigError, MediaSettings, load_media_settings, load_settings
 
 BASE = {"DISCORD_TOKEN": "x" * 10, "APIYI_API_KEY": "y" * 10}
 
@@ -14,6 +14,14 @@ def test_defaults() -> None:
     assert media == MediaSettings()
     assert (media.transcode_slots, media.transcode_timeout) == (1, 300.0)
     assert media.archive_dir == "data/videos" and media.archive_budget_bytes == 5 * 1024**3
+    assert (media.transcode_niceness, media.transcode_idle) == (19, True)
+
+
+def test_the_transcode_priority_is_read() -> None:
+    env = BASE | {"TRANSCODE_NICENESS": "0", "TRANSCODE_IDLE": "off"}
+    media = load_settings(env).media
+    assert (media.transcode_niceness, media.transcode_idle) == (0, False)
+    assert load_media_settings(env) == media  # what the benchmark reads
 
 
 def test_values_are_read() -> None:
@@ -40,6 +48,9 @@ def test_zero_budget_keeps_no_originals() -> None:
         ("TRANSCODE_TIMEOUT", "inf"),
         ("ARCHIVE_BUDGET_GB", "-1"),
         ("ARCHIVE_BUDGET_GB", "nan"),
+        ("TRANSCODE_NICENESS", "20"),
+        ("TRANSCODE_NICENESS", "-1"),
+        ("TRANSCODE_IDLE", "maybe"),
     ],
 )
 def test_malformed_keys_name_themselves(key: str, value: str) -> None:

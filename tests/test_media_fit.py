@@ -26,7 +26,14 @@ from hh_bot.media import (
     target_bytes,
 )
 from hh_bot.media.fit import MESSAGE_OVERHEAD, REQUEST_CAP
-from tests.media_clips import MIB, Clips, clips_fixture, decode_errors, tmp_root_fixture  # noqa: F401 - fixtures
+from tests.media_clips import (  # noqa: F401 - fixtures
+    MIB,
+    Clips,
+    clips_fixture,
+    decode_errors,
+    normal_ffmpeg,
+    tmp_root_fixture,
+)
 
 pytestmark = pytest.mark.usefixtures("tmp_root")
 
@@ -76,7 +83,7 @@ def test_a_limit_no_encode_can_fit_is_a_typed_error(limit: int) -> None:
 
 
 async def test_a_file_that_fits_is_returned_untouched(clips: Clips) -> None:
-    ffmpeg = FFmpeg()
+    ffmpeg = normal_ffmpeg()
     async with Fitter(ffmpeg).fit(clips.small, 10 * MIB) as fitted:
         assert fitted.path == clips.small and not fitted.transcoded
         assert fitted.info.size == clips.small.stat().st_size
@@ -86,7 +93,7 @@ async def test_a_file_that_fits_is_returned_untouched(clips: Clips) -> None:
 async def test_12_mb_onto_a_10_mib_route(clips: Clips) -> None:
     source_bytes = clips.big.read_bytes()
     assert len(source_bytes) > 10 * MIB
-    ffmpeg = FFmpeg()
+    ffmpeg = normal_ffmpeg()
     async with Fitter(ffmpeg).fit(clips.big, 10 * MIB) as fitted:
         assert fitted.transcoded and fitted.plan is not None
         assert fitted.path != clips.big
@@ -104,7 +111,7 @@ async def test_12_mb_onto_a_10_mib_route(clips: Clips) -> None:
 
 
 async def test_no_audio_track_stays_silent(clips: Clips) -> None:
-    async with Fitter(FFmpeg()).fit(clips.silent, 256 * 1024 + 300_000) as fitted:
+    async with Fitter(normal_ffmpeg()).fit(clips.silent, 256 * 1024 + 300_000) as fitted:
         assert fitted.transcoded and not fitted.info.has_audio
         assert fitted.info.size <= 300_000
         assert abs(fitted.info.duration - fitted.source.duration) <= 0.2
@@ -112,7 +119,7 @@ async def test_no_audio_track_stays_silent(clips: Clips) -> None:
 
 
 async def test_absurd_container_duration_fits_by_the_real_one(clips: Clips) -> None:
-    async with Fitter(FFmpeg()).fit(clips.absurd, 256 * 1024 + 500_000) as fitted:
+    async with Fitter(normal_ffmpeg()).fit(clips.absurd, 256 * 1024 + 500_000) as fitted:
         assert fitted.source.duration_suspect
         assert fitted.transcoded and abs(fitted.info.duration - 3.0) <= 0.2
         assert not fitted.info.duration_suspect  # the output's header is sane again
@@ -121,13 +128,13 @@ async def test_absurd_container_duration_fits_by_the_real_one(clips: Clips) -> N
 
 async def test_portrait_1080p_downscales_on_its_short_side(clips: Clips) -> None:
     limit = 256 * 1024 + 400_000  # ~1.5 Mbit/s for 2 s: the 720 rung
-    async with Fitter(FFmpeg()).fit(clips.portrait, limit) as fitted:
+    async with Fitter(normal_ffmpeg()).fit(clips.portrait, limit) as fitted:
         assert (fitted.info.width, fitted.info.height) == (720, 1280)
         assert decode_errors(fitted.path) == ""
 
 
 async def test_too_small_a_limit_runs_no_encode(clips: Clips) -> None:
-    ffmpeg = FFmpeg()
+    ffmpeg = normal_ffmpeg()
     with pytest.raises(FitError) as caught:
         async with Fitter(ffmpeg).fit(clips.big, MESSAGE_OVERHEAD + 1000):
             pytest.fail("no file should be yielded")
@@ -138,7 +145,7 @@ async def test_too_small_a_limit_runs_no_encode(clips: Clips) -> None:
 @pytest.mark.parametrize("name", ["truncated", "header_only"])
 async def test_a_bad_source_is_a_probe_error(clips: Clips, name: str) -> None:
     with pytest.raises(ProbeError):
-        async with Fitter(FFmpeg()).fit(getattr(clips, name), 100_000):
+        async with Fitter(normal_ffmpeg()).fit(getattr(clips, name), 100_000):
             pytest.fail("no file should be yielded")
 
 
@@ -155,7 +162,7 @@ async def test_ffmpeg_killed_mid_way_is_crashed(clips: Clips) -> None:
             killed.append(pid)
 
     with pytest.raises(FitError) as caught:
-        async with Fitter(FFmpeg(on_start=kill_pass_2)).fit(clips.small, 600_000):
+        async with Fitter(normal_ffmpeg(on_start=kill_pass_2)).fit(clips.small, 600_000):
             pytest.fail("no file should be yielded")
     assert caught.value.code is MediaCode.CRASHED and killed
 
@@ -168,7 +175,7 @@ async def test_timeout_kills_the_process_group(clips: Clips) -> None:
             os.kill(pid, signal.SIGSTOP)
             frozen.append(pid)
 
-    ffmpeg = FFmpeg(timeout=1.0, on_start=freeze_pass_1)
+    ffmpeg = normal_ffmpeg(timeout=1.0, on_start=freeze_pass_1)
     with pytest.raises(FitError) as caught:
         async with Fitter(ffmpeg).fit(clips.small, 600_000):
             pytest.fail("no file should be yielded")
@@ -187,7 +194,7 @@ async def test_cancelling_a_fit_kills_ffmpeg_and_cleans_up(clips: Clips) -> None
             running.set()
 
     async def fit() -> None:
-        async with Fitter(FFmpeg(on_start=note)).fit(clips.small, 600_000):
+        async with Fitter(normal_ffmpeg(on_start=note)).fit(clips.small, 600_000):
             pass
 
     task = asyncio.create_task(fit())
@@ -207,7 +214,7 @@ async def test_one_transcode_at_a_time_by_default(clips: Clips) -> None:
             overlaps.extend(p.pid for p in live if p.is_running() and p.status() != "zombie")
             live.append(psutil.Process(pid))
 
-    fitter = Fitter(FFmpeg(on_start=check))
+    fitter = Fitter(normal_ffmpeg(on_start=check))
 
     async def fit() -> None:
         async with fitter.fit(clips.small, 600_000) as fitted:
@@ -218,20 +225,22 @@ async def test_one_transcode_at_a_time_by_default(clips: Clips) -> None:
 
 
 async def test_fitted_output_probes_like_its_plan(clips: Clips) -> None:
-    ffmpeg = FFmpeg()
+    ffmpeg = normal_ffmpeg()
     async with Fitter(ffmpeg).fit(clips.small, 256 * 1024 + 500_000) as fitted:
         again = await probe(fitted.path, ffmpeg)
         assert again == fitted.info
 
 
-async def test_ffmpeg_runs_at_the_lowest_priority_in_our_session(clips: Clips) -> None:
+async def test_ffmpeg_runs_at_the_lowest_priority_in_our_session_by_default(clips: Clips) -> None:
     seen: list[tuple[int, int, int, int]] = []
 
     def look(pid: int, argv: Sequence[str]) -> None:
         policy = os.sched_getscheduler(pid)
         seen.append((os.getpriority(os.PRIO_PROCESS, pid), policy, os.getsid(pid), os.getpgid(pid)))
+        os.kill(pid, signal.SIGKILL)  # seen: no need to wait for a run at the idle priority
 
-    await probe(clips.small, FFmpeg(on_start=look))
+    with pytest.raises(ProbeError):
+        await probe(clips.small, FFmpeg(on_start=look))
     [(nice, policy, sid, pgid)] = seen
     assert nice == 19 and policy == os.SCHED_IDLE
     # same session (a new one gets its own autogroup CPU share, undoing the nice value) ...
@@ -239,8 +248,24 @@ async def test_ffmpeg_runs_at_the_lowest_priority_in_our_session(clips: Clips) -
     assert pgid != os.getpgid(0)  # ... but its own process group, so a kill takes it whole
 
 
+async def test_the_priority_is_a_setting(clips: Clips) -> None:
+    """TRANSCODE_NICENESS=0 and TRANSCODE_IDLE=false: ffmpeg competes like any process (for
+    hosts whose cores other work keeps busy, where the idle class would starve it)."""
+    seen: list[tuple[int, int]] = []
+
+    def look(pid: int, argv: Sequence[str]) -> None:
+        seen.append((os.getpriority(os.PRIO_PROCESS, pid), os.sched_getscheduler(pid)))
+
+    info = await probe(clips.small, normal_ffmpeg(on_start=look))
+    assert info.size == clips.small.stat().st_size
+    assert seen == [(os.getpriority(os.PRIO_PROCESS, 0), os.SCHED_OTHER)]
+    seen.clear()
+    await probe(clips.small, normal_ffmpeg(niceness=5, on_start=look))
+    assert seen == [(max(5, os.getpriority(os.PRIO_PROCESS, 0)), os.SCHED_OTHER)]
+
+
 async def test_a_fitted_file_is_refitted_for_a_smaller_fallback_route(clips: Clips) -> None:
-    fitter = Fitter(FFmpeg())
+    fitter = Fitter(normal_ffmpeg())
     async with fitter.fit(clips.small, 256 * 1024 + 600_000) as first:
         assert first.transcoded
         # delivery fell back to a route with a smaller limit: fit the fitted file again

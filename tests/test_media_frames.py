@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from hh_bot.media import (
-    FFmpeg,
     FrameError,
     MediaCode,
     ProbeError,
@@ -18,7 +17,7 @@ from hh_bot.media import (
     probe,
 )
 from hh_bot.media.ffmpeg import ffmpeg_exe
-from tests.media_clips import Clips, clips_fixture, decode_errors, tmp_root_fixture  # noqa: F401 - fixtures
+from tests.media_clips import Clips, clips_fixture, decode_errors, normal_ffmpeg, tmp_root_fixture  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("tmp_root")
 
@@ -37,7 +36,7 @@ def frame_number(src: Path, n: int, out: Path) -> bytes:
 async def test_last_frame_is_the_final_frame(clips: Clips, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    ffmpeg = FFmpeg()
+    ffmpeg = normal_ffmpeg()
     dest = await last_frame(clips.small, out / "last.png", ffmpeg)
     assert dest == out / "last.png" and ffmpeg.runs == 2  # probe + grab
     expected = frame_number(clips.small, 71, tmp_path / "frame71.png")  # 3 s at 24 fps
@@ -47,21 +46,21 @@ async def test_last_frame_is_the_final_frame(clips: Clips, tmp_path: Path) -> No
 
 
 async def test_last_frame_as_jpeg_decodes(clips: Clips, tmp_path: Path) -> None:
-    dest = await last_frame(clips.silent, tmp_path / "last.jpg", FFmpeg())
+    dest = await last_frame(clips.silent, tmp_path / "last.jpg", normal_ffmpeg())
     assert dest.read_bytes().startswith(JPEG) and decode_errors(dest) == ""
 
 
 async def test_absurd_container_duration_does_not_send_the_seek_past_the_end(
     clips: Clips, tmp_path: Path
 ) -> None:
-    dest = await last_frame(clips.absurd, tmp_path / "last.png", FFmpeg())
+    dest = await last_frame(clips.absurd, tmp_path / "last.png", normal_ffmpeg())
     assert dest.read_bytes() == frame_number(clips.small, 71, tmp_path / "frame71.png")
-    poster = await poster_frame(clips.absurd, tmp_path / "poster.jpg", FFmpeg())
+    poster = await poster_frame(clips.absurd, tmp_path / "poster.jpg", normal_ffmpeg())
     assert poster.read_bytes().startswith(JPEG)
 
 
 async def test_poster_frame(clips: Clips, tmp_path: Path) -> None:
-    dest = await poster_frame(clips.portrait, tmp_path / "poster.png", FFmpeg())
+    dest = await poster_frame(clips.portrait, tmp_path / "poster.png", normal_ffmpeg())
     assert dest.read_bytes().startswith(PNG) and decode_errors(dest) == ""
 
 
@@ -71,7 +70,7 @@ async def test_a_bad_source_is_a_typed_error_and_leaves_nothing(
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(ProbeError):
-        await last_frame(clips.garbage, out / "last.png", FFmpeg())
+        await last_frame(clips.garbage, out / "last.png", normal_ffmpeg())
     assert list(out.iterdir()) == []
 
 
@@ -80,7 +79,7 @@ async def test_ffmpeg_failing_is_a_frame_error_and_leaves_nothing(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    ffmpeg = FFmpeg()
+    ffmpeg = normal_ffmpeg()
     facts = await probe(clips.small, ffmpeg)  # facts of another file: ffmpeg itself must fail
     with pytest.raises(FrameError) as caught:
         await last_frame(clips.garbage, out / "last.png", ffmpeg, info=facts)
@@ -90,5 +89,5 @@ async def test_ffmpeg_failing_is_a_frame_error_and_leaves_nothing(
 
 async def test_unknown_format_is_refused(clips: Clips, tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        await poster_frame(clips.small, tmp_path / "poster.gif", FFmpeg())
+        await poster_frame(clips.small, tmp_path / "poster.gif", normal_ffmpeg())
     assert not (tmp_path / "poster.gif").exists()

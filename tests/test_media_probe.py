@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from hh_bot.media import FFmpeg, MediaCode, ProbeError, probe
+from hh_bot.media import MediaCode, ProbeError, probe
 from hh_bot.media.boxes import container_duration
-from tests.media_clips import Clips, clips_fixture, tmp_root_fixture  # noqa: F401 - fixtures
+from tests.media_clips import Clips, clips_fixture, normal_ffmpeg, tmp_root_fixture  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("tmp_root")
 
 
 async def test_reads_duration_size_dimensions_and_audio(clips: Clips) -> None:
-    ffmpeg = FFmpeg()
+    ffmpeg = normal_ffmpeg()
     info = await probe(clips.small, ffmpeg)
     assert ffmpeg.runs == 1
     assert abs(info.duration - 3.0) < 0.1
@@ -25,12 +25,12 @@ async def test_reads_duration_size_dimensions_and_audio(clips: Clips) -> None:
 
 
 async def test_portrait_short_side_is_the_width(clips: Clips) -> None:
-    info = await probe(clips.portrait, FFmpeg())
+    info = await probe(clips.portrait, normal_ffmpeg())
     assert (info.width, info.height, info.short_side) == (1080, 1920, 1080)
 
 
 async def test_no_audio_track(clips: Clips) -> None:
-    info = await probe(clips.silent, FFmpeg())
+    info = await probe(clips.silent, normal_ffmpeg())
     assert info.audio_codec is None and not info.has_audio
     assert abs(info.duration - 3.0) < 0.1
 
@@ -38,7 +38,7 @@ async def test_no_audio_track(clips: Clips) -> None:
 async def test_absurd_container_duration_is_reported_beside_the_measured_one(
     clips: Clips,
 ) -> None:
-    info = await probe(clips.absurd, FFmpeg())
+    info = await probe(clips.absurd, normal_ffmpeg())
     assert abs(info.duration - 3.0) < 0.1  # what plays, from the packets
     assert info.container_duration is not None and info.container_duration > 10_000
     assert info.duration_suspect
@@ -46,19 +46,19 @@ async def test_absurd_container_duration_is_reported_beside_the_measured_one(
 
 async def test_truncated_download_is_corrupt(clips: Clips) -> None:
     with pytest.raises(ProbeError) as caught:
-        await probe(clips.truncated, FFmpeg())
+        await probe(clips.truncated, normal_ffmpeg())
     assert caught.value.code is MediaCode.CORRUPT
 
 
 @pytest.mark.parametrize("name", ["header_only", "garbage"])
 async def test_not_a_video_is_unreadable(clips: Clips, name: str) -> None:
     with pytest.raises(ProbeError) as caught:
-        await probe(getattr(clips, name), FFmpeg())
+        await probe(getattr(clips, name), normal_ffmpeg())
     assert caught.value.code is MediaCode.UNREADABLE
 
 
 async def test_missing_file_is_unreadable_without_running_ffmpeg(tmp_path: Path) -> None:
-    ffmpeg = FFmpeg()
+    ffmpeg = normal_ffmpeg()
     with pytest.raises(ProbeError) as caught:
         await probe(tmp_path / "nope.mp4", ffmpeg)
     assert caught.value.code is MediaCode.UNREADABLE and ffmpeg.runs == 0

@@ -19,7 +19,9 @@ from hh_bot.media.errors import FFmpegError, MediaCode
 
 DEFAULT_NICENESS = 19
 """The child's nice value (the lowest priority): acks and polls win the CPU over a transcode,
-whose dozen threads at nice 10 would still outweigh the event loop's one."""
+whose dozen threads at nice 10 would still outweigh the event loop's one. Configurable
+(``TRANSCODE_NICENESS``): on a host whose cores other busy processes keep full, the lowest
+priority can starve a transcode into its timeout."""
 
 STDERR_KEEP = 4000
 """Characters of stderr kept on a failure, for logs."""
@@ -54,6 +56,7 @@ class FFmpeg:
         slots: int = 1,
         timeout: float = 300.0,
         niceness: int = DEFAULT_NICENESS,
+        idle: bool = True,
         threads: int = 0,
         on_start: StartHook | None = None,
     ) -> None:
@@ -63,6 +66,9 @@ class FFmpeg:
         self.timeout = timeout
         """Seconds one ffmpeg run may take before its process group is killed."""
         self.niceness = niceness
+        """The children's nice value; 0 leaves them at the bot's own priority."""
+        self.idle = idle
+        """Also ``SCHED_IDLE`` (where the OS has it): a core only when nothing else wants one."""
         self.threads = threads
         """``-threads`` for encodes; 0 lets x264 choose."""
         self.on_start = on_start
@@ -92,7 +98,7 @@ class FFmpeg:
         )
         self.runs += 1
         try:
-            _lower_priority(proc.pid, self.niceness)
+            _lower_priority(proc.pid, self.niceness, idle=self.idle)
             if self.on_start is not None:
                 self.on_start(proc.pid, argv)
             try:
@@ -112,14 +118,16 @@ class FFmpeg:
         return Completed(out.decode(errors="replace"), stderr)
 
 
-def _lower_priority(pid: int, niceness: int) -> None:
-    """Nice the child and, where the OS has it, make it ``SCHED_IDLE``: it runs only when
-    nothing else wants the CPU, so a waking event loop preempts it at once. Set microseconds
-    after the spawn, long before ffmpeg has opened its input and started its threads (which
-    inherit both). Best effort: a busy host can starve it, and then the timeout sends the link."""
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, pid, niceness)
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+def _lower_priority(pid: int, niceness: int, *, idle: bool) -> None:
+    """Nice the child and, if ``idle`` and the OS has it, make it ``SCHED_IDLE``: it runs only
+    when nothing else wants the CPU, so a waking event loop preempts it at once. Set
+    microseconds after the spawn, long before ffmpeg has opened its input and started its
+    threads (which inherit both). Best effort: a busy host can starve it, and then the timeout
+    sends the link; hence both are settings (``TRANSCODE_NICENESS``, ``TRANSCODE_IDLE``)."""
+    if niceness:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    if idle and hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
         with contextlib.suppress(OSError):
             os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
 
