@@ -127,6 +127,40 @@ class ReplyTarget:
         )
 
 
+@dataclass(frozen=True)
+class VideoFacts:
+    """What the delivered video really is, measured from the downloaded file (``hh_bot.media``
+    probes it), not what was asked for: the Parameters card shows these when present."""
+
+    duration: float
+    """Seconds the video plays."""
+    width: int
+    height: int
+    size: int
+    """Bytes of the original file."""
+    audio: bool
+    """Whether it has an audio track."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "duration": self.duration,
+            "width": self.width,
+            "height": self.height,
+            "size": self.size,
+            "audio": self.audio,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VideoFacts:
+        return cls(
+            duration=float(data["duration"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            size=int(data["size"]),
+            audio=bool(data["audio"]),
+        )
+
+
 def new_job_id() -> str:
     return secrets.token_hex(5)
 
@@ -152,6 +186,7 @@ class Job:
     result_channel_id: int | None = None  # where that message lives (the reply's channel or a DM)
     error_kind: str | None = None  # an error class name, e.g. "TaskFailed"
     error_detail: str | None = None  # upstream code or reason, safe to show
+    video_facts: VideoFacts | None = None  # measured from the downloaded file; None before
 
     def advance(self, state: JobState, now: float, **changes: Any) -> Job:
         if state != self.state and state not in ALLOWED.get(self.state, frozenset()):

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
+from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget, VideoFacts
 
 JOB_FIELDS: tuple[str, ...] = (
     "id",
@@ -36,6 +36,7 @@ JOB_FIELDS: tuple[str, ...] = (
     "error_kind",
     "error_detail",
     "result_channel_id",
+    "video_facts",
 )
 JOB_COLUMNS = ", ".join(JOB_FIELDS)
 INSERT_JOB = f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * len(JOB_FIELDS))})"
@@ -65,7 +66,12 @@ def row_to_job(row: Sequence[Any]) -> Job:
         error_kind=v["error_kind"],
         error_detail=v["error_detail"],
         result_channel_id=v["result_channel_id"],
+        video_facts=_facts(v["video_facts"]),
     )
+
+
+def _facts(text: str | None) -> VideoFacts | None:
+    return None if text is None else VideoFacts.from_json(json.loads(text))
 
 
 def job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
@@ -91,5 +97,6 @@ def job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
         "error_kind": job.error_kind,
         "error_detail": job.error_detail,
         "result_channel_id": job.result_channel_id,
+        "video_facts": None if job.video_facts is None else json.dumps(job.video_facts.to_json()),
     }
     return tuple(values[c] for c in JOB_FIELDS)
