@@ -7,11 +7,15 @@ real footage and both exceed 10 MiB):
   the bot would use here: ``TRANSCODE_NICENESS``/``TRANSCODE_IDLE`` from the environment, else
   nice 19 + idle scheduling): wall time, the ffmpeg child's peak RSS (sampled every 20 ms
   with psutil), output size, bitrate, short side and duration error.
-* **link only**: what a link delivery does instead: probe the file and grab its poster frame.
+* **link only**: what a link delivery does instead: probe the file (the job's facts) and grab
+  its poster (``poster_preview``, shown beside the link).
 
 All the while a ticker on the event loop records its longest stall (a sleep of 5 ms that
 returns late): the goal is < 100 ms, so acknowledgements are unaffected by a transcode. The same
 ticker over ``IDLE_SECONDS`` with nothing running is the control (a shared machine stalls too).
+Beside each stall the ticker reads the loop thread's own CPU time over the same interval: a
+stall the loop spent *running* code (busy) is work blocking the loop, one it spent waiting is the
+process not being scheduled (the machine's load). ``loop_busy_max_ms`` is the longest busy one.
 ``python -m bench.run --only transcode`` runs just this phase.
 """
 
@@ -34,7 +38,7 @@ from typing import Any
 import psutil
 
 from hh_bot.config import load_media_settings
-from hh_bot.media import FFmpeg, Fitter, poster_frame, probe, target_bytes
+from hh_bot.media import FFmpeg, Fitter, poster_preview, probe, target_bytes
 from hh_bot.media.ffmpeg import ffmpeg_exe
 
 MIB = 1024 * 1024
@@ -102,25 +106,38 @@ class ChildMemory:
         self.peak = 0
 
 
+@dataclass
+class LoopWatch:
+    """What the ticker saw: each tick's lateness, and the loop thread's CPU time in each."""
+
+    stalls: list[float]
+    """Milliseconds each 5 ms sleep returned late."""
+    busy: list[float]
+    """Milliseconds of CPU the loop's thread used over each of those intervals: time the loop
+    was running code (ours or the ticker's), not waiting for the CPU or for events."""
+
+
 @contextlib.asynccontextmanager
-async def watching(memory: ChildMemory) -> AsyncIterator[list[float]]:
+async def watching(memory: ChildMemory) -> AsyncIterator[LoopWatch]:
     """Sample child memory and record the loop's stalls (ms) while the body runs."""
-    stalls: list[float] = []
+    watch = LoopWatch([], [])
     stop = asyncio.Event()
 
     async def tick() -> None:
         next_sample = 0.0
         while not stop.is_set():
             before = time.perf_counter()
+            cpu = time.thread_time()
             await asyncio.sleep(TICK)
-            stalls.append((time.perf_counter() - before - TICK) * 1000)
+            watch.stalls.append((time.perf_counter() - before - TICK) * 1000)
+            watch.busy.append((time.thread_time() - cpu) * 1000)
             if before >= next_sample:
                 memory.sample()
                 next_sample = before + SAMPLE
 
     task = asyncio.create_task(tick())
     try:
-        yield stalls
+        yield watch
     finally:
         stop.set()
         await task
@@ -130,15 +147,16 @@ async def measure(
     memory: ChildMemory, work: Callable[[], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
     memory.reset()
-    async with watching(memory) as stalls:
+    async with watching(memory) as watch:
         started = time.perf_counter()
         facts = await work()
         seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 3),
         "peak_rss_mb": round(memory.peak / MIB, 1),
-        "loop_stall_max_ms": round(max(stalls, default=0.0), 2),
-        "loop_stall_p99_ms": round(_p99(stalls), 2),
+        "loop_stall_max_ms": round(max(watch.stalls, default=0.0), 2),
+        "loop_stall_p99_ms": round(_p99(watch.stalls), 2),
+        "loop_busy_max_ms": round(max(watch.busy, default=0.0), 2),
         **facts,
     }
 
@@ -189,8 +207,9 @@ async def run_phase(
         async def link_only(src: Path = src) -> dict[str, Any]:
             info = await probe(src, ffmpeg)
             with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-                await poster_frame(src, Path(tmp) / "poster.jpg", ffmpeg, info=info)
-            return {"work": "probe + poster frame"}
+                poster = await poster_preview(src, Path(tmp) / "poster.jpg", ffmpeg, info=info)
+                kb = (await asyncio.to_thread(poster.stat)).st_size / 1000
+            return {"work": "probe + poster frame", "poster_kb": round(kb, 1)}
 
         per_clip[clip.name] = {
             "transcode": await measure(memory, fit),
@@ -206,6 +225,9 @@ async def run_phase(
         "transcode_loop_stall_max_ms": stall,
         "transcode_loop_stall_p99_ms": max(
             c["transcode"]["loop_stall_p99_ms"] for c in per_clip.values()
+        ),
+        "transcode_loop_busy_max_ms": max(
+            c["transcode"]["loop_busy_max_ms"] for c in per_clip.values()
         ),
         "transcode_loop_stall_idle_max_ms": control["loop_stall_max_ms"],
         "transcode_loop_stall_idle_p99_ms": control["loop_stall_p99_ms"],
@@ -236,7 +258,10 @@ def table(figures: dict[str, Any]) -> str:
         f" (goal < {STALL_GOAL_MS:g} ms), p99 {figures['transcode_loop_stall_p99_ms']:.1f} ms;"
         f" idle control ({figures['transcode_idle_control_s']:g} s, nothing running): longest "
         f"{figures['transcode_loop_stall_idle_max_ms']:.1f} ms, "
-        f"p99 {figures['transcode_loop_stall_idle_p99_ms']:.1f} ms."
+        f"p99 {figures['transcode_loop_stall_idle_p99_ms']:.1f} ms. Longest the loop spent "
+        f"running code in one tick during transcodes: "
+        f"{figures['transcode_loop_busy_max_ms']:.1f} ms (the rest of a stall is waiting "
+        f"for a CPU)."
     )
     return "\n".join(lines)
 

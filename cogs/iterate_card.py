@@ -1,8 +1,8 @@
 """The Parameters card of a job: everything needed to understand or reproduce it, privately.
 
 Prompt, references (as links), settings, seed, cost, task id, timings, and how it was made (its
-parent job). When the record carries the delivered video's real facts (duration, size, read
-from the file by the media work of issue #11) the card shows them too.
+parent job). The delivered video's real duration, resolution and size, read from the file
+when it was downloaded (``Job.video_facts``), show when the record has them.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ def _when(ts: float | None) -> str:
 
 
 def _video_facts(job: Job) -> str | None:
-    """The delivered video's measured facts, if the record has them (fields added with #11)."""
-    duration = getattr(job, "video_duration", None)
-    width = getattr(job, "video_width", None)
-    height = getattr(job, "video_height", None)
-    size = getattr(job, "video_size", None)
-    if duration is None or width is None or height is None or size is None:
+    """The delivered video as measured from the file (``Job.video_facts``), if it was read."""
+    facts = job.video_facts
+    if facts is None:
         return None
     return s.CARD_VIDEO_LINE.format(
-        duration=f"{float(duration):.1f}", width=width, height=height, size=s.human_size(size)
+        duration=f"{facts.duration:.1f}",
+        width=facts.width,
+        height=facts.height,
+        size=s.human_size(facts.size),
     )
 
 

@@ -35,6 +35,11 @@ def upload_allowance(limit: int) -> int:
     return min(limit, max(REQUEST_CAP, limit) - REQUEST_OVERHEAD)
 
 
+def poster_filename(job_id: str) -> str:
+    """The name of the still shown beside a link (never taken for the video on a repeat)."""
+    return f"hh-{job_id}-poster.jpg"
+
+
 def video_filename(job_id: str, *, fitted: bool = False) -> str:
     """The upload's name: a copy fitted to the route's limit is named apart from the original
     (how a repeat after a restart knows which one landed)."""
@@ -78,6 +83,8 @@ class Notice:
     last_resort: str  # content for the reply itself when no message can be posted
     filename: str | None = None  # the video's file name, when the notice carries one
     fitted_filename: str | None = None  # the name of a copy fitted to a route's limit
+    # A still of the video within the route's limit, shown beside the link (``shown`` "link").
+    poster: Callable[[int], Awaitable[Upload | None]] = no_file
 
     def shown_by(self, filenames: list[str]) -> Shown | None:
         """What a message with attachments named ``filenames`` shows of the video, if any."""

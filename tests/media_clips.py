@@ -85,6 +85,15 @@ def _encode(out: Path, *, size: str, seconds: float, kbps: int, audio: bool, noi
     subprocess.run(args, check=True, timeout=300)
 
 
+def _encode_overlong(out: Path) -> None:
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    args += ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=1:duration=2"]
+    args += ["-vf", "noise=alls=60:allf=t,setpts=N*700/TB", "-fps_mode", "passthrough"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "4", "-pix_fmt", "yuv420p"]
+    args += ["-an", "-movflags", "+faststart", str(out)]
+    subprocess.run(args, check=True, timeout=300)
+
+
 def patch_container_duration(src: Path, out: Path) -> None:
     """Copy ``src`` with ``moov/mvhd``'s duration set to ~6.8 years' worth of ticks."""
     data = bytearray(src.read_bytes())
@@ -112,6 +121,9 @@ class Clips:
     """Random bytes with an .mp4 name."""
     absurd: Path
     """``small`` whose container claims a duration of years."""
+    overlong: Path
+    """Two 1280x720 frames of noise 700 s apart (3.5 MB): packets that span longer than any
+    result can."""
 
 
 def _make(root: Path) -> Clips:
@@ -124,6 +136,8 @@ def _make(root: Path) -> Clips:
         _encode(c.portrait, size="1080x1920", seconds=2, kbps=8000, audio=True, noise=True)
     if not c.big.exists():
         _encode(c.big, size="1280x720", seconds=5, kbps=19000, audio=True, noise=True)
+    if not c.overlong.exists():
+        _encode_overlong(c.overlong)
     data = c.small.read_bytes()
     c.truncated.write_bytes(data[: len(data) * 6 // 10])
     c.header_only.write_bytes(data[:100])

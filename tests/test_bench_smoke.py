@@ -40,7 +40,11 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "results"
     args = ["--smoke", "--out", str(out), "--no-docs", "--workdir", str(tmp / "work")]
-    assert run.main(args) == 0
+    with pytest.MonkeyPatch.context() as env:
+        # ffmpeg at the test's own priority: nice 19 + SCHED_IDLE starves under CPU load
+        env.setenv("TRANSCODE_NICENESS", "0")
+        env.setenv("TRANSCODE_IDLE", "false")
+        assert run.main(args) == 0
     return out
 
 

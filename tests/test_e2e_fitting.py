@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from cogs.ui import strings as s
-from hh_bot.jobs.model import Job, JobState
+from hh_bot.jobs.model import Job, JobState, VideoFacts
 from hh_bot.media import LocalArchive, probe
 from hh_bot.media.fit import Fitter
 from tests.bot_world import BotWorld, bot_world
@@ -31,6 +31,7 @@ from tests.media_clips import (  # noqa: F401 - fixtures
     media_settings_for_tests,
     stall_encodes,
 )
+from tests.test_e2e_iterate import answer
 from tests.waiting import eventually
 
 if TYPE_CHECKING:
@@ -118,6 +119,9 @@ async def test_a_12_mb_video_on_a_10_mib_route_arrives_fitted_with_the_original_
         assert s.human_size(len(original)) in result.content and "<t:" in result.content
         assert_done_once(job, await ledger_of(w, job))
         assert left_in_tmp(w) == []
+        assert job.video_facts == VideoFacts(
+            round(source.duration, 3), 1280, 720, len(original), audio=True
+        ), "the job keeps what the original really is"
         archived = await LocalArchive(tmp_path / "archive", 10**9).get(job.id)
         assert archived is not None and archived.path.read_bytes() == original
         where = "reply" if result is w.reply_of(handle) else "channel"
@@ -139,7 +143,17 @@ async def test_a_video_that_fits_is_uploaded_byte_identical_without_ffmpeg(
         job, result = await finished(w, handle)
         assert [a.data for a in result.attachments] == [original]
         assert result.content == s.READY.format(user_id=handle.user.id)
-        assert fitter_of(w).ffmpeg.runs == 0
+        assert fitter_of(w).ffmpeg.runs == 1, "one probe for the facts, nothing encoded"
+        assert job.video_facts is not None and job.video_facts.size == len(original)
+        assert (job.video_facts.width, job.video_facts.height) == (640, 360)
+        assert abs(job.video_facts.duration - 3.0) <= 0.1 and job.video_facts.audio
+        # The Parameters card shows those facts, as read from the file.
+        click = await w.discord.click_button(result.id, f"hh:params:{job.id}")
+        fields = {f["name"]: f["value"] for f in (await answer(w, click)).embeds[0]["fields"]}
+        size = s.human_size(len(original))
+        assert fields[s.CARD_VIDEO] == s.CARD_VIDEO_LINE.format(
+            duration=f"{job.video_facts.duration:.1f}", width=640, height=360, size=size
+        )
         assert_done_once(job, await ledger_of(w, job))
         assert left_in_tmp(w) == []
 
@@ -168,11 +182,24 @@ async def test_token_expired_the_channel_post_gets_a_file_fitted_to_the_guild_li
         assert left_in_tmp(w) == []
 
 
-async def failing_fit(w: BotWorld, handle: FakeInteraction) -> StoredMessage:
+async def failing_fit(
+    w: BotWorld, handle: FakeInteraction, *, poster: bool = True
+) -> StoredMessage:
+    """The link, said to be for a video that could not be shrunk, with a poster when the
+    original could be read; the job done and charged once; nothing left in tmp."""
     job, result = await finished(w, handle)
-    assert not result.attachments
     assert result.content.startswith(f"<@{handle.user.id}> your video is ready, but at")
+    assert "could not be shrunk" in result.content
     assert w.hh.base_url + "/files/" in result.content
+    if poster:
+        [still] = result.attachments
+        assert still.filename == f"hh-{job.id}-poster.jpg"
+        assert still.data[:3] == b"\xff\xd8\xff" and len(still.data) < 200_000  # a small JPEG
+        image = w.tmp / "poster.jpg"
+        image.write_bytes(still.data)
+        assert decode_errors(image) == ""
+    else:
+        assert not result.attachments
     assert_done_once(job, await ledger_of(w, job))
     assert left_in_tmp(w) == []
     jobs = await w.services.store.jobs_in_states(list(JobState))
@@ -198,7 +225,9 @@ async def test_a_corrupt_mp4_from_the_api_sends_the_link(tmp_path: Path, clips: 
     data = clips.big.read_bytes()
     async with bot_world(tmp_path, script=TaskScript(duration=30), media=media(tmp_path)) as w:
         w.hh.video_bytes = data[: len(data) * 95 // 100]  # over 10 MiB, packets missing
-        await failing_fit(w, await w.video())
+        handle = await w.video()
+        await failing_fit(w, handle, poster=False)  # nothing readable to make a poster of
+        assert (await w.job_of(handle)).video_facts is None
 
 
 @pytest.mark.parametrize("budget_clips", [2.5])
@@ -231,3 +260,20 @@ async def test_no_archive_when_its_budget_is_zero(tmp_path: Path, clips: Clips) 
         job, result = await finished(w, await w.video())
         assert result.attachments and job.state is JobState.DONE
         assert not (tmp_path / "archive").exists()
+
+
+async def test_a_limit_too_small_for_any_encode_sends_the_link_with_a_poster(
+    tmp_path: Path, clips: Clips
+) -> None:
+    """300 KB for 5 s of 720P: no encode can fit, none is started; the link says so in plain
+    words, a poster shows what the video is, and the facts are kept."""
+    original = clips.big.read_bytes()
+    async with bot_world(tmp_path, script=TaskScript(duration=30), media=media(tmp_path)) as w:
+        w.hh.video_bytes = original
+        handle = await w.video(attachment_size_limit=300_000)
+        result = await failing_fit(w, handle)
+        assert not any(a.filename.endswith(".mp4") for a in result.attachments)
+        assert fitter_of(w).ffmpeg.runs == 2, "one probe, one poster frame; no encode"
+        assert s.human_size(len(original)) in result.content and "<t:" in result.content
+        job = await w.job_of(handle)
+        assert job.video_facts is not None and job.video_facts.size == len(original)

@@ -109,3 +109,17 @@ def test_only_fit_directories_older_than_any_live_fit_are_swept(tmp_path: Path) 
     os.utime(other, (time.time() - 4000, time.time() - 4000))
     remove_fit_leftovers(tmp_path, older_than=3600)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hh-fit-new", "x"]
+
+
+async def test_the_poster_is_made_once_small_and_removed_with_the_copies(
+    tmp_path: Path, clips: Clips, fitter: Fitter
+) -> None:
+    copies = FittedCopies(fitter, clips.portrait, clips.portrait.stat().st_size)
+    poster = await copies.poster(10**6)
+    assert poster is not None and poster.read_bytes()[:3] == b"\xff\xd8\xff"
+    runs = fitter.ffmpeg.runs
+    assert await copies.poster(10**6) == poster and fitter.ffmpeg.runs == runs  # made once
+    assert await copies.poster(poster.stat().st_size - 1) is None  # over that route's limit
+    assert decode_errors(poster) == ""
+    await copies.aclose()
+    assert not poster.exists() and left(tmp_path) == []

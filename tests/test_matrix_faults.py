@@ -47,6 +47,7 @@ from tests.matrix import Gate, OpenOnLog, WriteLock, bot_messages, ping_problems
 from tests.media_clips import (  # noqa: F401 - a fixture
     Clips,
     clips_fixture,
+    decode_errors,
     media_settings_for_tests,
     stall_encodes,
 )
@@ -55,6 +56,9 @@ from tests.waiting import eventually
 FAST = TaskScript(duration=30.0)
 FILE = "the video, attached"
 LINK = "a link to the video"
+FITTED = "a smaller copy that plays, and the link"
+UNSHRUNK = "the link: 'too large to upload here and could not be shrunk'"
+UNSHRUNK_POSTER = UNSHRUNK + ", with a poster"
 NOT_EXIST = "(interaction failed)"  # what Discord itself shows when the bot never answered
 WEBHOOK_EDIT = r"^/webhooks/\d+/[^/]+/messages/\d+$"
 FOLLOWUP = r"^/webhooks/\d+/[^/]+$"
@@ -316,6 +320,22 @@ def small_clip(clips: Clips) -> bytes:
     return clips.small.read_bytes()
 
 
+def silent_clip(clips: Clips) -> bytes:
+    return clips.silent.read_bytes()  # 390 KB, no audio track
+
+
+def absurd_header_clip(clips: Clips) -> bytes:
+    return clips.absurd.read_bytes()  # 830 KB; moov/mvhd claims years, the packets span 3 s
+
+
+def overlong_clip(clips: Clips) -> bytes:
+    return clips.overlong.read_bytes()  # two frames 700 s apart: longer than any result
+
+
+def not_a_video(clips: Clips) -> bytes:
+    return clips.garbage.read_bytes() * 32  # 512 KB of bytes that are no MP4 at all
+
+
 async def ffmpeg_killed_on_encode(fw: FaultWorld) -> None:
     """ffmpeg is killed (SIGKILL) as soon as it starts an encode; probes run for real."""
     fitter = fw.w.services.fitter
@@ -338,6 +358,18 @@ async def disk_full_when_archiving(fw: FaultWorld) -> None:
     media_archive._copy = full
     fw.cleanups.append(lambda: setattr(media_archive, "_copy", saved))
     await api_sends(small_clip)(fw)
+
+
+SILENT_ROUTE = 256 * 1024 + 100_000
+"""A route whose limit leaves 100 kB for the video: the silent 3 s clip (390 kB) is fitted."""
+SHRINK_ROUTE = 256 * 1024 + 200_000
+"""200 kB for the video: the 3 s clip with audio (830 kB) is fitted, AAC and all."""
+FIT_CLOCK: Mapping[str, Any] = {"factor": 5.0}
+"""A slow clock for rows whose fit goes through the reply: seconds of encoding (more on a busy
+machine) must stay far inside the interaction token's 15 minutes (here 3 real minutes)."""
+SHORT_TASK = TaskScript(duration=10)
+MEDIA_WAIT = 300.0
+"""Real seconds a media row may take to end (a safety net: one small fit takes about a second)."""
 
 
 def media_settings(tmp: Path, **changes: Any) -> MediaSettings:
@@ -705,13 +737,15 @@ ROWS: list[Row] = [
         done(), during=long_lock_at_task_end),
     # -- media: fitting to the route's limit, the archive (real H.264 clips) --------------
     Row("media-corrupt-mp4", "media", "a 12 MB MP4 from the API with its last packets missing",
-        done(message=LINK), api_sends(big_clip_cut)),
+        done(message=UNSHRUNK), api_sends(big_clip_cut)),
     Row("media-ffmpeg-timeout", "media", "the fit outlives TRANSCODE_TIMEOUT (killed)",
-        done(message=LINK), ffmpeg_stalls_on_encode, settings={"transcode_timeout": 1.0}),
+        done(message=UNSHRUNK_POSTER), ffmpeg_stalls_on_encode,
+        settings={"transcode_timeout": 1.0}),
     Row("media-ffmpeg-killed", "media", "ffmpeg killed by a signal as the encode starts",
-        done(message=LINK), ffmpeg_killed_on_encode),
+        done(message=UNSHRUNK_POSTER), ffmpeg_killed_on_encode),
     Row("media-too-small", "media", "a limit so small no encode fits (300 KB for 5 s)",
-        done(message=LINK), api_sends(big_clip), video={"attachment_size_limit": 300_000}),
+        done(message=UNSHRUNK_POSTER), api_sends(big_clip),
+        video={"attachment_size_limit": 300_000}),
     Row("media-disk-full", "media", "the disk fills up while archiving the original",
         done(), disk_full_when_archiving),
     # -- the audit channel: the job is never touched, the admin is told once -----------------
@@ -723,6 +757,18 @@ ROWS: list[Row] = [
         done(), on_world(audit.rate_limited), during=after_outcome(audit.lines_arrive(3))),
     Row("audit-drop", "audit", "an audit post's connection reset before Discord acts",
         done(), on_world(audit.dropped), during=after_outcome(audit.lines_arrive(2))),
+    Row("media-no-audio", "media", "a video with no audio track, over the route's limit",
+        done(message=FITTED), api_sends(silent_clip),
+        video={"attachment_size_limit": SILENT_ROUTE}, settings=FIT_CLOCK, script=SHORT_TASK),
+    Row("media-absurd-header", "media", "the container claims years; the packets span 3 s",
+        done(message=FITTED), api_sends(absurd_header_clip),
+        video={"attachment_size_limit": SHRINK_ROUTE}, settings=FIT_CLOCK, script=SHORT_TASK),
+    Row("media-absurd-duration", "media", "the packets span 700 s, longer than any result",
+        done(message=UNSHRUNK), api_sends(overlong_clip),
+        video={"attachment_size_limit": SHRINK_ROUTE}),
+    Row("media-not-an-mp4", "media", "the API's file is no video at all, over the limit",
+        done(message=UNSHRUNK), api_sends(not_a_video),
+        video={"attachment_size_limit": SHRINK_ROUTE}),
 ]
 # fmt: on
 
@@ -782,10 +828,31 @@ def message_of(w: BotWorld, outcome: StoredMessage, expected: str) -> str:
     videos = {w.hh.video_bytes, *(t.script.video for t in w.hh.tasks.values() if t.script.video)}
     if any(a.data in videos for a in outcome.attachments):
         return FILE
+    if expected in (FITTED, UNSHRUNK, UNSHRUNK_POSTER):  # the media rows look closer
+        return media_message(w, outcome)
     if "/files/" in outcome.content:
         return LINK
     text = visible_text(outcome)
     return expected if expected and expected in text else text
+
+
+def media_message(w: BotWorld, outcome: StoredMessage) -> str:
+    """What a media row's message shows: a fitted copy (checked to play), or the link said to
+    be for a video that could not be shrunk (with a poster or not)."""
+    names = [a.filename for a in outcome.attachments]
+    if "/files/" not in outcome.content:
+        return visible_text(outcome)
+    for a in outcome.attachments:
+        if a.filename.endswith("-fitted.mp4"):
+            copy = w.tmp / "fitted-check.mp4"
+            copy.write_bytes(a.data)
+            return FITTED if decode_errors(copy) == "" else "a fitted copy that does not play"
+    if "could not be shrunk" not in outcome.content:
+        return f"the link, attached {names}"
+    if names == []:
+        return UNSHRUNK
+    posters = [a for a in outcome.attachments if a.filename.endswith("-poster.jpg")]
+    return UNSHRUNK_POSTER if names == [p.filename for p in posters] else f"attached {names}"
 
 
 async def run_bot_row(fw: FaultWorld, row: Row) -> Outcome:
@@ -812,7 +879,8 @@ async def run_bot_row(fw: FaultWorld, row: Row) -> Outcome:
         where, message = seen_outcome(w, handle, job)
         return (job, where, message) if where != "nowhere" else None
 
-    job, where, outcome = await eventually(ended, timeout=15.0, what="the job's end to show")
+    wait = MEDIA_WAIT if row.group == "media" else 15.0
+    job, where, outcome = await eventually(ended, timeout=wait, what="the job's end to show")
     ledger = tuple(e.kind for e in await w.services.store.ledger(job.id))
     message = message_of(w, outcome, row.expect.message)
     billed = await w.services.store.billed(job.id) is not None

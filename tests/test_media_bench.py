@@ -32,6 +32,7 @@ def test_transcode_phase_alone_writes_its_own_json(
         assert row["seconds"] > 0 and row["peak_rss_mb"] > 0
     assert isinstance(figures["transcode_loop_stall_max_ms"], float)
     assert isinstance(figures["transcode_loop_stall_idle_max_ms"], float)
+    assert isinstance(figures["transcode_loop_busy_max_ms"], float)
     assert figures["transcode_left_in_tmp"] == []
     assert (figures["transcode_niceness"], figures["transcode_idle_scheduling"]) == (0, False)
     assert len(list(out.glob("transcode-2*.json"))) == 1

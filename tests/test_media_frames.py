@@ -14,6 +14,7 @@ from hh_bot.media import (
     ProbeError,
     last_frame,
     poster_frame,
+    poster_preview,
     probe,
 )
 from hh_bot.media.ffmpeg import ffmpeg_exe
@@ -91,3 +92,15 @@ async def test_unknown_format_is_refused(clips: Clips, tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         await poster_frame(clips.small, tmp_path / "poster.gif", normal_ffmpeg())
     assert not (tmp_path / "poster.gif").exists()
+
+
+@pytest.mark.parametrize(("name", "size"), [("portrait", (640, 1138)), ("small", (640, 360))])
+async def test_the_preview_poster_is_small_and_never_upscaled(
+    clips: Clips, tmp_path: Path, name: str, size: tuple[int, int]
+) -> None:
+    ffmpeg = normal_ffmpeg()
+    dest = await poster_preview(getattr(clips, name), tmp_path / "p.jpg", ffmpeg)
+    info = await probe(dest, ffmpeg)
+    assert (info.width, info.height) == size
+    assert info.size < 100_000
+    assert sorted(p.name for p in tmp_path.glob("*.jpg")) == ["p.jpg"]  # noqa: ASYNC240

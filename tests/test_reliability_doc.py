@@ -17,7 +17,16 @@ from typing import TypeVar
 
 from tests.matrix import shown, table
 from tests.test_matrix_buttons import BUTTON_CASES
-from tests.test_matrix_faults import FILE, LINK, ROWS, Outcome, Row
+from tests.test_matrix_faults import (
+    FILE,
+    FITTED,
+    LINK,
+    ROWS,
+    UNSHRUNK,
+    UNSHRUNK_POSTER,
+    Outcome,
+    Row,
+)
 from tests.test_matrix_inputs import CASES, Case
 from tests.test_secrets import NEEDLES, SCENARIOS, case_count
 
@@ -56,7 +65,7 @@ GROUPS = {
 
 
 def _message(text: str) -> str:
-    if text in (FILE, LINK):
+    if text in (FILE, LINK, FITTED, UNSHRUNK, UNSHRUNK_POSTER):
         return text
     return f'"{text}"' if text.endswith((".", "?", "!", ")")) else f'"{text} …"'
 

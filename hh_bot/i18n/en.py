@@ -86,6 +86,9 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "result.ready_fitted": "<@{user_id}> your video is ready. At {size} the original is too "
         "large to upload here, so this is a smaller copy; the original: {url} "
         "(the link expires {expires}).",
+        "result.ready_link_fit_failed": "<@{user_id}> your video is ready, but at {size} it was "
+        "too large to upload here and could not be shrunk. Here is the link: {url} "
+        "(it expires {expires}).",
         "result.failed_for": "<@{user_id}> your video job {job_id} did not finish: {reason}",
         "result.nothing_charged": _NOTHING,
         # -- buttons ---------------------------------------------------------------------------

@@ -39,6 +39,17 @@ class Fitting(Protocol):
         ...
 
 
+class Poster(Protocol):
+    async def poster(self, max_bytes: int) -> Path | None:
+        """A still of the video of at most ``max_bytes`` bytes, shown beside a link; or None."""
+        ...
+
+    @property
+    def failure(self) -> HHError | None:
+        """Why no copy within a limit could be made (the video could not be shrunk), if so."""
+        ...
+
+
 @dataclass(frozen=True)
 class VideoResult:
     url: str  # the signed link, valid until ``url_expires_at``
@@ -46,6 +57,7 @@ class VideoResult:
     file: Path | None  # the downloaded MP4, or None when it could not be fetched
     size: int | None
     fitting: Fitting | None = None  # makes smaller copies; None: the original or the link
+    poster: Poster | None = None  # a still beside a link delivery, and why fitting failed
 
     async def upload_file(self, max_bytes: int) -> Path | None:
         """A file of at most ``max_bytes`` bytes to upload: the original when it fits (never
@@ -58,6 +70,18 @@ class VideoResult:
         if self.fitting is None:
             return None
         return await self.fitting.within(max_bytes)
+
+    async def poster_file(self, max_bytes: int) -> Path | None:
+        """A poster frame of at most ``max_bytes`` bytes for a link delivery, or None."""
+        if self.poster is None or self.file is None:
+            return None
+        return await self.poster.poster(max_bytes)
+
+    @property
+    def fit_failed(self) -> bool:
+        """A smaller copy was tried and could not be made (ffmpeg failed, the file is damaged,
+        or the limit leaves too few bits): the link is sent, and the user is told why."""
+        return self.poster is not None and self.poster.failure is not None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 One transfer slot covers both directions (download, then upload), which bounds memory and
 bandwidth. Between the two, the original goes into the archive (when there is one), so the
 result outlives the API's 24-hour link; an archive that fails (disk full …) is logged and the
-job goes on. The delivery may ask for copies fitted to a route's upload limit (``FittedCopies``);
+job goes on. The original is measured once (``FittedCopies.facts``) and the job record keeps
+what it really is (``Job.video_facts``: duration, resolution, size). The delivery may ask for
+copies fitted to a route's upload limit and, for a link, a poster frame (``FittedCopies``);
 they and the download are removed when the handover ends, whatever happened.
 
 Delivery is idempotent (each attempt first looks for what an earlier one may have
@@ -24,10 +26,11 @@ from hh_bot.clock import Clock
 from hh_bot.errors import DownloadError, UnsafeLink
 from hh_bot.jobs.delivery import Delivery, DeliveryError, ResultMessage, VideoResult, link_expiry
 from hh_bot.jobs.fitting import FittedCopies
-from hh_bot.jobs.model import Job, JobState
+from hh_bot.jobs.model import Job, JobState, VideoFacts
 from hh_bot.media.archive import Archive
 from hh_bot.media.errors import MediaError
 from hh_bot.media.fit import Fitter
+from hh_bot.media.probe import MediaInfo
 from hh_bot.store.interface import Store
 
 log = logging.getLogger(__name__)
@@ -102,18 +105,21 @@ class Handover:
         copies: FittedCopies | None = None
         try:
             size = await self._download(job, url, path)
-            job = job.advance(JobState.DELIVERING, self._clock.now())
+            facts = None
+            if size is not None and self._fitter is not None:
+                copies = FittedCopies(self._fitter, path, size, label=job.id)
+                facts = facts_of(await copies.facts())
+            job = job.advance(JobState.DELIVERING, self._clock.now(), video_facts=facts)
             await self._store.save(job)
             if size is not None:
                 await self._keep(job, path)
-                if self._fitter is not None:
-                    copies = FittedCopies(self._fitter, path, size, label=job.id)
             result = VideoResult(
                 url=url,
                 url_expires_at=link_expiry(url, (job.completed_at or now)),
                 file=path if size is not None else None,
                 size=size,
                 fitting=copies,
+                poster=copies,
             )
             placed = await self._deliver(job, result)
         finally:
@@ -155,3 +161,16 @@ class Handover:
                 log.info("job %s: video not downloadable (%s), sending link", job.id, error)
                 return None
             raise
+
+
+def facts_of(info: MediaInfo | None) -> VideoFacts | None:
+    """What the job record keeps of a measured file (the size is the file's on disk)."""
+    if info is None:
+        return None
+    return VideoFacts(
+        duration=round(info.duration, 3),
+        width=info.width,
+        height=info.height,
+        size=info.size,
+        audio=info.has_audio,
+    )

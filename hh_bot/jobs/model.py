@@ -135,6 +135,40 @@ ORIGINS = ("command", "menu", "retry", "remix", "continue")
 """How a job was made: /video, the "Make video" menu, or a button on an earlier result."""
 
 
+@dataclass(frozen=True)
+class VideoFacts:
+    """What the delivered video really is, measured from the downloaded file (``hh_bot.media``
+    probes it), not what was asked for: the Parameters card shows these when present."""
+
+    duration: float
+    """Seconds the video plays."""
+    width: int
+    height: int
+    size: int
+    """Bytes of the original file."""
+    audio: bool
+    """Whether it has an audio track."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "duration": self.duration,
+            "width": self.width,
+            "height": self.height,
+            "size": self.size,
+            "audio": self.audio,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VideoFacts:
+        return cls(
+            duration=float(data["duration"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            size=int(data["size"]),
+            audio=bool(data["audio"]),
+        )
+
+
 def new_job_id() -> str:
     return secrets.token_hex(5)
 
@@ -166,6 +200,7 @@ class Job:
     origin: str = "command"
     source_channel_id: int | None = None
     source_message_id: int | None = None
+    video_facts: VideoFacts | None = None  # measured from the downloaded file; None before
 
     def advance(self, state: JobState, now: float, **changes: Any) -> Job:
         if state != self.state and state not in ALLOWED.get(self.state, frozenset()):

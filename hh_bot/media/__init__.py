@@ -15,7 +15,7 @@ from hh_bot.media.errors import (
 )
 from hh_bot.media.ffmpeg import FFmpeg, ffmpeg_exe
 from hh_bot.media.fit import FitPlan, Fitted, Fitter, plan_fit, target_bytes
-from hh_bot.media.frames import last_frame, poster_frame
+from hh_bot.media.frames import last_frame, poster_frame, poster_preview
 from hh_bot.media.probe import MediaInfo, probe
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "last_frame",
     "plan_fit",
     "poster_frame",
+    "poster_preview",
     "probe",
     "target_bytes",
 ]

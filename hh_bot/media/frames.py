@@ -24,6 +24,11 @@ LAST_WINDOW = 1.0
 POSTER_AT = 1.0
 """Poster time in seconds, or the middle of clips shorter than twice this."""
 _FORMATS = {".jpg": ["-q:v", "2"], ".jpeg": ["-q:v", "2"], ".png": []}
+PREVIEW_WIDTH = 640
+"""Width of the poster beside a link delivery: enough to recognise the shot, a JPEG of tens of
+kilobytes that fits any route's limit beside the message (never upscaled)."""
+PREVIEW_QUALITY = ["-q:v", "6"]
+"""JPEG quality of the preview (2 is near-lossless; 6 roughly halves the bytes of a noisy frame)."""
 
 
 async def last_frame(
@@ -45,14 +50,30 @@ async def poster_frame(
     return await _grab(ffmpeg, ["-ss", f"{at:.3f}", "-i", str(src)], ["-frames:v", "1"], dest)
 
 
+async def poster_preview(
+    src: Path, dest: Path, ffmpeg: FFmpeg, *, info: MediaInfo | None = None
+) -> Path:
+    """``poster_frame``, scaled down to ``PREVIEW_WIDTH`` wide (the side that fits the width):
+    the small image a link delivery shows. Raise ``FrameError``."""
+    info = info if info is not None else await _probe(src, ffmpeg)
+    at = min(POSTER_AT, info.duration / 2)
+    scale = f"scale='min({PREVIEW_WIDTH},iw)':-2"
+    how = ["-frames:v", "1", "-vf", scale]
+    quality = PREVIEW_QUALITY if dest.suffix.lower() in (".jpg", ".jpeg") else None
+    return await _grab(ffmpeg, ["-ss", f"{at:.3f}", "-i", str(src)], how, dest, quality)
+
+
 async def _probe(src: Path, ffmpeg: FFmpeg) -> MediaInfo:
     return await probe(src, ffmpeg)
 
 
-async def _grab(ffmpeg: FFmpeg, inp: list[str], how: list[str], dest: Path) -> Path:
-    quality = _FORMATS.get(dest.suffix.lower())
-    if quality is None:
+async def _grab(
+    ffmpeg: FFmpeg, inp: list[str], how: list[str], dest: Path, quality: list[str] | None = None
+) -> Path:
+    by_suffix = _FORMATS.get(dest.suffix.lower())
+    if by_suffix is None:
         raise ValueError(f"frame format by suffix: one of {sorted(_FORMATS)}")
+    quality = by_suffix if quality is None else quality
     tmp = await asyncio.to_thread(_reserve, dest)
     try:
         args = ["-v", "error", "-y", *inp, "-map", "0:v:0", *how, *quality]

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget
+from hh_bot.jobs.model import Job, JobParams, JobState, ReplyTarget, VideoFacts
 
 JOB_FIELDS: tuple[str, ...] = (
     "id",
@@ -40,6 +40,7 @@ JOB_FIELDS: tuple[str, ...] = (
     "origin",
     "source_channel_id",
     "source_message_id",
+    "video_facts",
 )
 JOB_COLUMNS = ", ".join(JOB_FIELDS)
 INSERT_JOB = f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * len(JOB_FIELDS))})"
@@ -73,7 +74,12 @@ def row_to_job(row: Sequence[Any]) -> Job:
         origin=v["origin"] or "command",
         source_channel_id=v["source_channel_id"],
         source_message_id=v["source_message_id"],
+        video_facts=_facts(v["video_facts"]),
     )
+
+
+def _facts(text: str | None) -> VideoFacts | None:
+    return None if text is None else VideoFacts.from_json(json.loads(text))
 
 
 def job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
@@ -103,5 +109,6 @@ def job_values(job: Job, charge: str | None) -> tuple[Any, ...]:
         "origin": job.origin,
         "source_channel_id": job.source_channel_id,
         "source_message_id": job.source_message_id,
+        "video_facts": None if job.video_facts is None else json.dumps(job.video_facts.to_json()),
     }
     return tuple(values[c] for c in JOB_FIELDS)
