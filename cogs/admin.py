@@ -209,8 +209,8 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             interaction,
             s.ADMIN_DEFAULTS.format(
                 resolution=current.resolution, duration=current.duration, ratio=current.ratio,
-                watermark="on" if current.watermark else "off",
-                prompt_extend="on" if current.prompt_extend else "off",
+                watermark=s.on_off(current.watermark),
+                prompt_extend=s.on_off(current.prompt_extend),
             ),
         )  # fmt: skip
 
@@ -236,7 +236,7 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             return
         lines: list[str] = []
         for n, job in enumerate(jobs):
-            state = s.STATE_LABEL[job.state]
+            state = str(s.STATE_LABEL[job.state])
             position = services.runner.queue_position(job.id)
             if position is not None:
                 state += f" (#{position})"

@@ -56,6 +56,7 @@ from cogs.ui.embeds import footer_marks, job_embed, shows_state
 from cogs.video_notice import uploads, video_notice
 from hh_bot.clock import Clock
 from hh_bot.errors import HHError, JobCanceled
+from hh_bot.i18n import using_locale
 from hh_bot.jobs.delivery import DeliveryError, ProgressView, ResultMessage, VideoResult
 from hh_bot.jobs.model import Job, JobState
 
@@ -85,6 +86,10 @@ class DiscordDelivery:
     # -- the core's interface ----------------------------------------------------------------
 
     async def show_progress(self, job: Job, view: ProgressView) -> None:
+        with using_locale(job.reply.guild_locale):  # a channel post: the server's language
+            await self._show_progress(job, view)
+
+    async def _show_progress(self, job: Job, view: ProgressView) -> None:
         if job.reply.message_id is None or job.id in self._frozen:
             return  # no reply that takes edits: nothing to show progress on, no error either
         slot = self._pacer.try_slot(job.reply.channel_id)
@@ -100,10 +105,12 @@ class DiscordDelivery:
             raise DeliveryError("the progress edit did not go through")
 
     async def deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
-        return await self._boundary(job, self._deliver(job, result))
+        with using_locale(job.reply.guild_locale):
+            return await self._boundary(job, self._deliver(job, result))
 
     async def fail(self, job: Job, error: HHError) -> None:
-        await self._boundary(job, self._fail(job, error))
+        with using_locale(job.reply.guild_locale):
+            await self._boundary(job, self._fail(job, error))
 
     async def _boundary(self, job: Job, call: Awaitable[T]) -> T:
         """The one rule for the core: a network failure that got this far becomes a
@@ -256,6 +263,10 @@ class DiscordDelivery:
             landed = await self._quietly(self._find_post(job, channel))
             if landed is not None:
                 return landed
+        with using_locale(job.reply.locale):  # a DM speaks the user's language
+            return await self._post_dm(job, notice)
+
+    async def _post_dm(self, job: Job, notice: Notice) -> discord.Message:
         dm: discord.DMChannel | None = None
         try:
             dm = await self._bot.create_dm(discord.Object(job.user_id))  # type: ignore[arg-type]

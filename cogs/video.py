@@ -178,6 +178,8 @@ class VideoCog(commands.Cog):
             token_expires_at=services.clock.now() + TOKEN_LIFETIME,
             interaction_upload_limit=interaction.filesize_limit,
             guild_upload_limit=guild.filesize_limit if guild else 10 * 1024 * 1024,
+            locale=interaction.locale.value,
+            guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
         )
         user = interaction.user
         request = VideoRequest(

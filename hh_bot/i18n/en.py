@@ -18,6 +18,9 @@ Keys are dotted, grouped by prefix:
 ``reference.*``  why a reference image or link is refused (``Reason`` codes of the checker
                  and the public-address policy; ``{reason}`` is the wrapped cause)
 ``download.*``   why a result link is refused (``Reason`` codes; shown to operators in logs)
+``format.*``     how money and sizes are written in this language
+``command.*``    command and option names (English = the names Discord registers; other
+                 locales' values become the commands' localised names)
 """
 
 from __future__ import annotations
@@ -357,5 +360,54 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "download.link_refused": "the video link was refused: {reason}",
         "download.host_not_found": "the video host {host} could not be found",
         "download.host_resolves_to": "the video host {host} resolves to an address that {reason}",
+        # -- per-locale notation (money in USD, sizes) ------------------------------------------
+        "format.money": "${amount}",
+        "format.size_mb": "{size} MB",
+        "progress.seed_random": "random",
+        "progress.on": "on",
+        "progress.off": "off",
+        # -- command and option names: English as the product spec names them; other locales'
+        # names are localisations Discord shows (lowercase, no spaces, at most 32 characters)
+        "command.video": "video",
+        "command.prompt": "prompt",
+        "command.image1": "image1",
+        "command.image2": "image2",
+        "command.image3": "image3",
+        "command.image4": "image4",
+        "command.image5": "image5",
+        "command.image6": "image6",
+        "command.image7": "image7",
+        "command.image8": "image8",
+        "command.image9": "image9",
+        "command.urls": "urls",
+        "command.resolution": "resolution",
+        "command.duration": "duration",
+        "command.ratio": "ratio",
+        "command.seed": "seed",
+        "command.watermark": "watermark",
+        "command.prompt_extend": "prompt_extend",
+        "command.quota": "quota",
+        "command.jobs": "jobs",
+        "command.hh_admin": "hh-admin",
+        "command.limit": "limit",
+        "command.scope": "scope",
+        "command.period": "period",
+        "command.amount": "amount",
+        "command.role": "role",
+        "command.member": "member",
+        "command.grant": "grant",
+        "command.ban": "ban",
+        "command.unban": "unban",
+        "command.channel": "channel",
+        "command.allowed": "allowed",
+        "command.blocklist": "blocklist",
+        "command.action": "action",
+        "command.phrase": "phrase",
+        "command.defaults": "defaults",
+        "command.admin_role": "admin-role",
+        "command.running": "running",
+        "command.usage": "usage",
+        "command.export": "export",
+        "command.purge_user": "purge-user",
     }
 )

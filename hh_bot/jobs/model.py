@@ -102,6 +102,10 @@ class ReplyTarget:
     message_id: int | None = None
     interaction_upload_limit: int = 10 * 1024 * 1024
     guild_upload_limit: int = 10 * 1024 * 1024
+    locale: str | None = None
+    """The Discord locale of the user who started the job ("zh-CN"): their DMs use it."""
+    guild_locale: str | None = None
+    """The server's Discord locale: posts in its channels (progress, result) use it."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +116,8 @@ class ReplyTarget:
             "message_id": self.message_id,
             "interaction_upload_limit": self.interaction_upload_limit,
             "guild_upload_limit": self.guild_upload_limit,
+            "locale": self.locale,
+            "guild_locale": self.guild_locale,
         }
 
     @classmethod
@@ -124,6 +130,8 @@ class ReplyTarget:
             message_id=data.get("message_id"),
             interaction_upload_limit=int(data["interaction_upload_limit"]),
             guild_upload_limit=int(data["guild_upload_limit"]),
+            locale=data.get("locale"),  # absent on jobs stored before issue #10: English
+            guild_locale=data.get("guild_locale"),
         )
 
 
