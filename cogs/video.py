@@ -20,6 +20,7 @@ from cogs.ui.embeds import job_embed
 from cogs.ui.errors import report
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults
 from hh_bot.errors import BadInput, NotAllowed
+from hh_bot.i18n import using_locale
 from hh_bot.jobs.delivery import ProgressView
 from hh_bot.jobs.intake import VideoRequest
 from hh_bot.jobs.model import Job, JobState, ReplyTarget
@@ -213,12 +214,14 @@ class VideoCog(commands.Cog):
         """Post the public progress reply; its id, or None when it can't be known. A post whose
         answer was lost may have landed: the channel is read for it."""
         try:
-            async with await self.bot.delivery.pacer.slot(job.reply.channel_id):
-                message = await interaction.followup.send(
-                    embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
-                    view=job_view(job.id, cancel=True) or discord.utils.MISSING,
-                    wait=True,
-                )
+            # public: in the server's language, like every later edit of it (DiscordDelivery)
+            with using_locale(job.reply.guild_locale):
+                async with await self.bot.delivery.pacer.slot(job.reply.channel_id):
+                    message = await interaction.followup.send(
+                        embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
+                        view=job_view(job.id, cancel=True) or discord.utils.MISSING,
+                        wait=True,
+                    )
             return message.id
         except discord.HTTPException as error:
             log.warning("job %s: progress reply not posted (code %s)", job.id, error.code)
