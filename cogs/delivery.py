@@ -193,16 +193,7 @@ class DiscordDelivery:
                 log.info("job %s: reply not editable (%s), posting", job.id, code_of(exc))
             except TRANSPORT as exc:  # the edit may have landed: _post looks at the reply
                 log.info("job %s: reply edit unanswered (%s)", job.id, type(exc).__name__)
-        text = s.FAILED_FOR.format(user_id=job.user_id, job_id=job.id, reason=reason)
-        notice = Notice(
-            state=job.state,
-            embed=embed,
-            view=None,
-            text=lambda _: text,
-            file=no_file,
-            last_resort=text,
-        )
-        await self._tell(job, notice)
+        await self._tell(job, failure_notice(job, error))
 
     async def find_reply(self, job: Job) -> int | None:
         """The id of the job's progress reply among the channel's latest messages, if a post
@@ -264,7 +255,7 @@ class DiscordDelivery:
             if landed is not None:
                 return landed
         with using_locale(job.reply.locale):  # a DM speaks the user's language
-            return await self._post_dm(job, notice)
+            return await self._post_dm(job, notice.remake() if notice.remake else notice)
 
     async def _post_dm(self, job: Job, notice: Notice) -> discord.Message:
         dm: discord.DMChannel | None = None
@@ -443,3 +434,18 @@ class DiscordDelivery:
         finally:
             if slot is not None:
                 slot.end()
+
+
+def failure_notice(job: Job, error: HHError) -> Notice:
+    """Why ``job`` ended without a video, to post when its reply can't show it."""
+    reason = s.error_message(error)
+    text = s.FAILED_FOR.format(user_id=job.user_id, job_id=job.id, reason=reason)
+    return Notice(
+        state=job.state,
+        embed=job_embed(job, detail=reason),
+        view=None,
+        text=lambda _: text,
+        file=no_file,
+        last_resort=text,
+        remake=lambda: failure_notice(job, error),
+    )

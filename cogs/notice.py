@@ -78,6 +78,9 @@ class Notice:
     last_resort: str  # content for the reply itself when no message can be posted
     filename: str | None = None  # the video's file name, when the notice carries one
     fitted_filename: str | None = None  # the name of a copy fitted to a route's limit
+    # The same notice built again in the current locale: a DM speaks the user's language
+    # where the channel post spoke the server's (None: it is sent as it is).
+    remake: Callable[[], Notice] | None = None
 
     def shown_by(self, filenames: list[str]) -> Shown | None:
         """What a message with attachments named ``filenames`` shows of the video, if any."""

@@ -58,6 +58,7 @@ def video_notice(job: Job, result: VideoResult) -> Notice:
         last_resort=unknown_size,
         filename=video_filename(job.id),
         fitted_filename=video_filename(job.id, fitted=True),
+        remake=lambda: video_notice(job, result),
     )
 
 

@@ -15,7 +15,13 @@ from hh_bot.i18n import using_locale
 from hh_bot.jobs.model import Job, JobState
 from tests.bot_world import BotWorld, bot_world, default_limits
 from tests.fakes.discord_interactions import FakeInteraction
-from tests.fakes.discord_payloads import ALICE_ID, BOB_ID, StoredMessage, walk_components
+from tests.fakes.discord_payloads import (
+    ALICE_ID,
+    BOB_ID,
+    TEXT_CHANNEL_ID,
+    StoredMessage,
+    walk_components,
+)
 from tests.fakes.happyhorse import TaskScript
 from tests.waiting import eventually
 
@@ -180,3 +186,23 @@ async def test_english_readers_see_no_change(tmp_path: Path) -> None:
         assert reply.embeds[0]["footer"]["text"] == f"job {job.id}"
         assert "seed random · watermark off" in embed_text(reply)
         assert labels(reply) == ["Cancel"]
+
+
+async def test_a_dm_speaks_the_users_language_not_the_servers(tmp_path: Path) -> None:
+    """The channel refuses the result after the token ran out: the DM that carries it instead
+    is built again in the user's language (English), not the server's (Chinese)."""
+    async with bot_world(tmp_path, script=TaskScript(duration=1000), factor=400.0) as w:
+        speak(w, user="en-US", guild=ZH)
+        w.discord.deny_channel_send(TEXT_CHANNEL_ID)
+        handle = await w.video()
+        reply = await w.wait_reply(handle)
+        assert str(reply.embeds[0]["title"]).startswith("视频任务 ")
+        job = await the_job(w, JobState.RUNNING)
+        w.clock.advance(job.reply.token_expires_at - 50 - w.clock.now())
+        w.expire_token_on_time(handle)
+        dm = await w.discord.wait_for(
+            lambda: next(iter(w.discord.dm_messages(handle.user)), None), timeout=15
+        )
+        assert dm.content == s.READY.format(user_id=ALICE_ID)
+        assert dm.embeds[0]["title"] == f"Video job {job.id}"
+        assert "✅ Done" in embed_text(dm) and labels(dm) == ["Delete"]
