@@ -12,7 +12,7 @@ from pathlib import Path
 from cogs.ui import strings as s
 from hh_bot.errors import BadInput
 from hh_bot.i18n import using_locale
-from hh_bot.jobs.model import Job, JobState
+from hh_bot.jobs.model import Job, JobState, ReplyTarget
 from tests.bot_world import BotWorld, bot_world, default_limits
 from tests.fakes.discord_interactions import FakeInteraction
 from tests.fakes.discord_payloads import (
@@ -206,3 +206,14 @@ async def test_a_dm_speaks_the_users_language_not_the_servers(tmp_path: Path) ->
         assert dm.content == s.READY.format(user_id=ALICE_ID)
         assert dm.embeds[0]["title"] == f"Video job {job.id}"
         assert "✅ Done" in embed_text(dm) and labels(dm) == ["Delete"]
+
+
+def test_reply_targets_keep_their_locales_and_older_ones_load_as_english() -> None:
+    """Jobs stored before issue #10 have no locales in their reply JSON: they load (English)."""
+    target = ReplyTarget(1, 2, "token", 3.0, locale=ZH, guild_locale="en-GB")
+    assert ReplyTarget.from_json(target.to_json()) == target
+    older = {k: v for k, v in target.to_json().items() if k not in ("locale", "guild_locale")}
+    loaded = ReplyTarget.from_json(older)
+    assert (loaded.locale, loaded.guild_locale) == (None, None)
+    with using_locale(loaded.guild_locale):
+        assert str(s.DELETE) == "Delete"

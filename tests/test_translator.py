@@ -23,6 +23,13 @@ from tests.fakes.discord_payloads import ALICE_ID
 ZH = "zh-CN"
 SPEC_NAMES = {"video", "quota", "jobs", "hh-admin", "Make video"}
 UNDESCRIBED = "…"  # discord.py's description of an option nobody described
+HOW = "add command.<name> to strings.COMMAND_NAMES and to both catalogues"
+
+
+def zh_name(item: dict[str, Any], path: str) -> str:
+    name = (item.get("name_localizations") or {}).get(ZH)
+    assert name, f"{path}: no zh-CN name ({HOW})"
+    return str(name)
 
 
 def _options(command: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -39,22 +46,22 @@ async def test_every_command_option_and_choice_is_synced_with_zh_cn(tmp_path: Pa
     seen_options = seen_choices = 0
     for command in synced:
         name = command["name"]
-        zh_name = command["name_localizations"][ZH]
+        localised = zh_name(command, name)
         if command.get("type", 1) == 1:
-            assert zh_name != name and zh_name == zh_name.lower(), (name, zh_name)
+            assert localised != name and localised == localised.lower(), (name, localised)
             assert command["description_localizations"][ZH], name
         else:
-            assert zh_name == "生成视频"
+            assert localised == "生成视频"
         for path, option in _options(command, name):
             seen_options += 1
-            assert option["name_localizations"][ZH], path
+            zh_name(option, path)
             if option["description"] != UNDESCRIBED:
                 zh = option.get("description_localizations", {}).get(ZH)
                 assert zh and zh != option["description"], (path, option["description"])
             for choice in option.get("choices") or []:
                 seen_choices += 1
                 assert choice["name_localizations"][ZH], (path, choice)
-        siblings = [o["name_localizations"][ZH] for o in command.get("options") or []]
+        siblings = [zh_name(o, name) for o in command.get("options") or []]
         assert len(set(siblings)) == len(siblings), f"{name}: two options share a zh-CN name"
     assert seen_options > 40 and seen_choices > 10
     video = next(c for c in synced if c["name"] == "video")
