@@ -249,6 +249,7 @@ def test_rendering_follows_the_current_locale() -> None:
         assert title.format(job_id="ab12") == "视频任务 ab12"
         assert delete + "!" == "删除!" and "!" + delete == "!删除"
         assert "{x}".format_map({"x": delete}) == "删除"
+        assert LazyText("quota.title") % () == "你的视频额度"
         assert render(Reason("reference.too_small", {"w": 1, "h": 2, "min_side": 400}), "zh-CN")
     with using_locale("zh-TW"):  # Traditional Chinese readers get English, not Simplified
         assert str(delete) == "Delete"

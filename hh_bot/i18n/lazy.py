@@ -4,7 +4,7 @@ The Discord layer names its strings once, at import (``NAME = _t("key")``), long
 reads them; which language they show in is known only per interaction. ``LazyText`` is a
 ``str`` whose value is the English template (so it compares, hashes and sorts as before and
 English readers see no change) and which renders in :data:`current_locale` wherever text is
-produced from it: ``str()``, f-strings and ``format()``, ``.format``/``.format_map`` and ``+``.
+produced from it: ``str()``, f-strings and ``format()``, ``.format``/``.format_map``, ``+``, ``%``.
 Code that hands one to a serialiser without any of those (a JSON encoder sees the English
 value) must render it first: :func:`render_lazy` does that for a whole payload.
 """
@@ -53,6 +53,9 @@ class LazyText(str):
 
     def __radd__(self, other: str) -> str:
         return str(other) + self.rendered()
+
+    def __mod__(self, values: Any) -> str:
+        return str(self.rendered() % values)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (LazyText, (self.key,))
