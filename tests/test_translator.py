@@ -9,13 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from discord import Locale, app_commands
 from discord.app_commands import TranslationContext
 from discord.app_commands import TranslationContextLocation as Where
+from discord.ext import commands
 
+from bot import command_digest
 from cogs.ui import strings as s
 from cogs.ui.translator import CatalogueTranslator
+from hh_bot.i18n import catalog
 from tests.bot_world import bot_world
 from tests.fakes.discord_limits import validate_commands
 from tests.fakes.discord_payloads import ALICE_ID
@@ -157,3 +161,22 @@ def test_the_fake_takes_valid_localisations() -> None:
         option={"name_localizations": {ZH: "hh-提示词_1"}},
     )
     assert validate_commands([*ok, menu]) == {}
+
+
+async def test_a_changed_translation_changes_the_sync_digest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Commands are synced only when their payload changed: a new zh-CN wording must count."""
+    bot = commands.Bot(command_prefix="!", intents=discord.Intents.none())
+
+    @bot.tree.command(name="video", description=s.VIDEO_DESC)
+    async def video(interaction: discord.Interaction[Any]) -> None: ...
+
+    plain = await command_digest(bot, None)  # type: ignore[arg-type]
+    await bot.tree.set_translator(CatalogueTranslator())
+    translated = await command_digest(bot, None)  # type: ignore[arg-type]
+    assert translated != plain and translated == await command_digest(bot, None)  # type: ignore[arg-type]
+    changed = dict(catalog._CATALOGUES[ZH], **{"video.desc": "另一种说法"})
+    monkeypatch.setitem(catalog._CATALOGUES, ZH, changed)
+    assert await command_digest(bot, None) != translated  # type: ignore[arg-type]
+    await bot.close()
