@@ -158,6 +158,10 @@ async def test_the_make_video_modal_and_its_refusals_are_chinese(tmp_path: Path)
         await w.discord.invoke_message_command(s.MAKE_VIDEO_MENU, message.id)
         await w.discord.wait_for(lambda: bool(w.discord.modals))
         modal = w.discord.modals[-1].data
+        # discord.py files the modal under its id only once the answer to the menu came back:
+        # a submit arriving before that would be dropped (a harness race, not a user's)
+        store = w.bot._connection._view_store
+        await w.discord.wait_for(lambda: modal["custom_id"] in store._modals)
         assert modal["title"] == "用这条消息生成视频"
         inputs = [c for c in walk_components(modal["components"]) if c.get("type") == 4]
         shown = [str(c.get("label")) for c in inputs]
