@@ -33,6 +33,8 @@ from cogs.http_timeout import set_discord_timeout
 from cogs.iterate import Iterate
 from cogs.ui.buttons import JobButton
 from cogs.ui.errors import HHTree
+from cogs.ui.locale_hook import install_locale_hook, install_wire_rendering
+from cogs.ui.translator import CatalogueTranslator
 from hh_bot.app import Services, build_services
 from hh_bot.clock import Clock
 from hh_bot.config import ConfigError, Settings, load_settings
@@ -76,6 +78,8 @@ class HHBot(commands.Bot):
             http_trace=services.discord_trace(),  # counts 429s for /metrics (METRICS_PORT)
         )
         self.services = services
+        install_locale_hook(self)  # each interaction in its user's language
+        install_wire_rendering()
         services.watch_gateway(self.gateway_connected)
         self.force_sync = force_sync
         self.job_actions = JobActions(self)
@@ -86,6 +90,7 @@ class HHBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         set_discord_timeout(self, self.services.settings.discord_timeout)  # after login
+        await self.tree.set_translator(CatalogueTranslator())  # zh-CN command names
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(JobButton)
@@ -131,8 +136,14 @@ def make_bot(services: Services, *, force_sync: bool) -> HHBot:
     )
 
 
-def command_digest(bot: HHBot, guild: discord.abc.Snowflake | None) -> str:
-    payload = [c.to_dict(bot.tree) for c in bot.tree.get_commands(guild=guild)]
+async def command_digest(bot: HHBot, guild: discord.abc.Snowflake | None) -> str:
+    """A hash of what a sync would send, localisations included (a new translation syncs)."""
+    tree, translator = bot.tree, bot.tree.translator
+    commands_ = tree.get_commands(guild=guild)
+    if translator is None:
+        payload = [c.to_dict(tree) for c in commands_]
+    else:
+        payload = [await c.get_translated_payload(tree, translator) for c in commands_]
     payload.sort(key=lambda c: (c.get("type", 1), c["name"]))
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -144,7 +155,7 @@ async def sync_commands(bot: HHBot, *, force: bool) -> bool:
     if guild is not None:
         bot.tree.copy_global_to(guild=guild)
     key = f"commands:{guild_id or 'global'}"
-    digest = command_digest(bot, guild)
+    digest = await command_digest(bot, guild)
     store = bot.services.store
     if not force and await store.get_setting("bot", key) == digest:
         log.info("application commands unchanged; not syncing")

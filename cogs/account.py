@@ -117,7 +117,7 @@ class AccountCog(commands.Cog):
             prompt = job.params.prompt.replace("\n", " ")
             excerpt = prompt if len(prompt) <= 60 else prompt[:59] + "…"
             position = services.runner.queue_position(job.id)
-            state = s.STATE_LABEL[job.state]
+            state = str(s.STATE_LABEL[job.state])
             if position is not None:
                 state += f" (#{position})"
             link = job_link(job)

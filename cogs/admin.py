@@ -226,8 +226,8 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             interaction,
             s.ADMIN_DEFAULTS.format(
                 resolution=current.resolution, duration=current.duration, ratio=current.ratio,
-                watermark="on" if current.watermark else "off",
-                prompt_extend="on" if current.prompt_extend else "off",
+                watermark=s.on_off(current.watermark),
+                prompt_extend=s.on_off(current.prompt_extend),
             ),
         )  # fmt: skip
         if any(value is not None for value in changes.values()):
@@ -256,7 +256,7 @@ class AdminCog(commands.GroupCog, group_name="hh-admin", group_description=s.ADM
             return
         lines: list[str] = []
         for n, job in enumerate(jobs):
-            state = s.STATE_LABEL[job.state]
+            state = str(s.STATE_LABEL[job.state])
             position = services.runner.queue_position(job.id)
             if position is not None:
                 state += f" (#{position})"

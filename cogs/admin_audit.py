@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from bot import HHBot
 
 Interaction = discord.Interaction["HHBot"]
-ACTIONS = [app_commands.Choice(name=n, value=v) for v, n in s.ADMIN_AUDIT_ACTIONS.items()]
+ACTIONS = [
+    app_commands.Choice(name=app_commands.locale_str(n), value=v)
+    for v, n in s.ADMIN_AUDIT_ACTIONS.items()
+]
 TEXT_TYPES = (discord.ChannelType.text, discord.ChannelType.news)
 QUIET = discord.AllowedMentions.none()
 
@@ -120,10 +123,13 @@ def command() -> app_commands.Command[Any, ..., None]:
     made: app_commands.Command[Any, ..., None] = app_commands.Command(
         name="audit-channel", description=s.ADMIN_AUDIT_DESC, callback=audit_channel
     )
+    # locale_str: on a Command object (not a callback) describe() keeps a plain str as it is,
+    # and discord.py only asks the translator about locale_str descriptions.
     made = app_commands.describe(
-        action=s.ADMIN_AUDIT_ACTION_DESC, channel=s.ADMIN_AUDIT_CHANNEL_DESC,
-        dm_alerts=s.ADMIN_AUDIT_DM_DESC,
-    )(made)  # fmt: skip
+        action=app_commands.locale_str(s.ADMIN_AUDIT_ACTION_DESC),
+        channel=app_commands.locale_str(s.ADMIN_AUDIT_CHANNEL_DESC),
+        dm_alerts=app_commands.locale_str(s.ADMIN_AUDIT_DM_DESC),
+    )(made)
     made = app_commands.choices(action=ACTIONS)(made)
     made.add_check(_admin_only)
     return made

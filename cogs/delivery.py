@@ -56,6 +56,7 @@ from cogs.ui.embeds import footer_marks, job_embed, shows_state
 from cogs.video_notice import uploads, video_notice
 from hh_bot.clock import Clock
 from hh_bot.errors import HHError, JobCanceled
+from hh_bot.i18n import using_locale
 from hh_bot.jobs.delivery import DeliveryError, ProgressView, ResultMessage, VideoResult
 from hh_bot.jobs.model import Job, JobState
 
@@ -85,6 +86,10 @@ class DiscordDelivery:
     # -- the core's interface ----------------------------------------------------------------
 
     async def show_progress(self, job: Job, view: ProgressView) -> None:
+        with using_locale(job.reply.guild_locale):  # a channel post: the server's language
+            await self._show_progress(job, view)
+
+    async def _show_progress(self, job: Job, view: ProgressView) -> None:
         if job.reply.message_id is None or job.id in self._frozen:
             return  # no reply that takes edits: nothing to show progress on, no error either
         slot = self._pacer.try_slot(job.reply.channel_id)
@@ -100,10 +105,12 @@ class DiscordDelivery:
             raise DeliveryError("the progress edit did not go through")
 
     async def deliver(self, job: Job, result: VideoResult) -> ResultMessage | None:
-        return await self._boundary(job, self._deliver(job, result))
+        with using_locale(job.reply.guild_locale):
+            return await self._boundary(job, self._deliver(job, result))
 
     async def fail(self, job: Job, error: HHError) -> None:
-        await self._boundary(job, self._fail(job, error))
+        with using_locale(job.reply.guild_locale):
+            await self._boundary(job, self._fail(job, error))
 
     async def _boundary(self, job: Job, call: Awaitable[T]) -> T:
         """The one rule for the core: a network failure that got this far becomes a
@@ -233,16 +240,7 @@ class DiscordDelivery:
                 log.info("job %s: reply not editable (%s), posting", job.id, code_of(exc))
             except TRANSPORT as exc:  # the edit may have landed: _post looks at the reply
                 log.info("job %s: reply edit unanswered (%s)", job.id, type(exc).__name__)
-        text = s.FAILED_FOR.format(user_id=job.user_id, job_id=job.id, reason=reason)
-        notice = Notice(
-            state=job.state,
-            embed=embed,
-            view=None,
-            text=lambda _: text,
-            file=no_file,
-            last_resort=text,
-        )
-        await self._tell(job, notice)
+        await self._tell(job, failure_notice(job, error))
 
     async def find_reply(self, job: Job) -> int | None:
         """The id of the job's progress reply among the channel's latest messages, if a post
@@ -303,6 +301,10 @@ class DiscordDelivery:
             landed = await self._quietly(self._find_post(job, channel))
             if landed is not None:
                 return landed
+        with using_locale(job.reply.locale):  # a DM speaks the user's language
+            return await self._post_dm(job, notice.remake() if notice.remake else notice)
+
+    async def _post_dm(self, job: Job, notice: Notice) -> discord.Message:
         dm: discord.DMChannel | None = None
         try:
             dm = await self._bot.create_dm(discord.Object(job.user_id))  # type: ignore[arg-type]
@@ -479,3 +481,18 @@ class DiscordDelivery:
         finally:
             if slot is not None:
                 slot.end()
+
+
+def failure_notice(job: Job, error: HHError) -> Notice:
+    """Why ``job`` ended without a video, to post when its reply can't show it."""
+    reason = s.error_message(error)
+    text = s.FAILED_FOR.format(user_id=job.user_id, job_id=job.id, reason=reason)
+    return Notice(
+        state=job.state,
+        embed=job_embed(job, detail=reason),
+        view=None,
+        text=lambda _: text,
+        file=no_file,
+        last_resort=text,
+        remake=lambda: failure_notice(job, error),
+    )

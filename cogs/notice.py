@@ -85,6 +85,9 @@ class Notice:
     fitted_filename: str | None = None  # the name of a copy fitted to a route's limit
     # A still of the video within the route's limit, shown beside the link (``shown`` "link").
     poster: Callable[[int], Awaitable[Upload | None]] = no_file
+    # The same notice built again in the current locale: a DM speaks the user's language
+    # where the channel post spoke the server's (None: it is sent as it is).
+    remake: Callable[[], Notice] | None = None
 
     def shown_by(self, filenames: list[str]) -> Shown | None:
         """What a message with attachments named ``filenames`` shows of the video, if any."""

@@ -21,6 +21,7 @@ from cogs.ui.embeds import job_embed
 from cogs.ui.errors import report
 from hh_bot.config import MAX_DURATION, MIN_DURATION, RATIOS, RESOLUTIONS, Defaults
 from hh_bot.errors import BadInput, NotAllowed
+from hh_bot.i18n import using_locale
 from hh_bot.jobs.delivery import ProgressView
 from hh_bot.jobs.intake import VideoRequest
 from hh_bot.jobs.lineage import COMMAND, Lineage, with_frame
@@ -212,6 +213,8 @@ class VideoCog(commands.Cog):
             interaction_upload_limit=interaction.filesize_limit,
             guild_upload_limit=guild.filesize_limit if guild else 10 * 1024 * 1024,
             dm_first=chosen.dm_first,
+            locale=interaction.locale.value,
+            guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
         )
         request = VideoRequest(
             user_id=user.id,
@@ -257,13 +260,15 @@ class VideoCog(commands.Cog):
         ``frame`` uploaded with it. A post whose answer was lost may have landed: the channel
         is read for it."""
         try:
-            async with await self.bot.delivery.pacer.slot(job.reply.channel_id):
-                message = await interaction.followup.send(
-                    embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
-                    view=job_view(job.id, cancel=True) or discord.utils.MISSING,
-                    file=frame or discord.utils.MISSING,
-                    wait=True,
-                )
+            # public: in the server's language, like every later edit of it (DiscordDelivery)
+            with using_locale(job.reply.guild_locale):
+                async with await self.bot.delivery.pacer.slot(job.reply.channel_id):
+                    message = await interaction.followup.send(
+                        embed=job_embed(job, ProgressView(JobState.QUEUED, 0)),
+                        view=job_view(job.id, cancel=True) or discord.utils.MISSING,
+                        file=frame or discord.utils.MISSING,
+                        wait=True,
+                    )
             frame_url = message.attachments[0].url if frame and message.attachments else None
             return message.id, frame_url
         except discord.HTTPException as error:

@@ -76,6 +76,7 @@ def video_notice(job: Job, result: VideoResult) -> Notice:
         filename=video_filename(job.id),
         fitted_filename=video_filename(job.id, fitted=True),
         poster=poster,
+        remake=lambda: video_notice(job, result),
     )
 
 

@@ -9,6 +9,7 @@ async with bot_world(tmp_path) as w:
 from __future__ import annotations
 
 import itertools
+import re
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -152,8 +153,9 @@ class BotWorld:
         reply = self.reply_of(handle)
         assert reply is not None, "no public reply yet"
         footer = footer_of(reply)
-        assert footer is not None and footer.startswith("job "), footer
-        return footer.removeprefix("job ")
+        # "job <id>", or the server's language's word for it ("任务 <id>")
+        assert footer is not None and re.fullmatch(r"\S+ [0-9a-f]{6,32}", footer), footer
+        return footer.rsplit(" ", 1)[1]
 
     async def job_of(self, handle: FakeInteraction) -> Job:
         job = await self.services.store.get_job(self.job_id_of(handle))

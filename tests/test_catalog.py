@@ -13,9 +13,10 @@ import pytest
 
 from hh_bot.i18n import Reason, catalog, keys, placeholders, render, template, text
 from hh_bot.i18n.en import MESSAGES
+from hh_bot.i18n.zh_cn import MESSAGES as ZH_CN
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE_FILES = {ROOT / "hh_bot" / "i18n" / "en.py"}
+CATALOGUE_FILES = {ROOT / "hh_bot" / "i18n" / "en.py", ROOT / "hh_bot" / "i18n" / "zh_cn.py"}
 # Calls whose first argument is a catalogue key: the core's Reason, the lookups, and the
 # aliases the Discord layer and the core give them.
 KEY_CALLS = frozenset({"Reason", "text", "template", "text_of", "_t"})
@@ -39,6 +40,8 @@ PREFIXES = frozenset(
         "audit",
         "settings",
         "show",
+        "format",
+        "command",
     }
 )
 
@@ -180,3 +183,101 @@ def test_the_catalogue_package_does_not_import_discord() -> None:
                 assert not any(a.name.split(".")[0] == "discord" for a in node.names), path
             if isinstance(node, ast.ImportFrom):
                 assert (node.module or "").split(".")[0] != "discord", path
+
+
+# -- two languages: the zh-CN catalogue mirrors the English one exactly -------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Keys whose Chinese may be written exactly as the English (units, formats, markup only)
+SAME_IN_CHINESE = frozenset(
+    {
+        "format.size_mb",
+        "jobs.line",
+        "jobs.line_origin",
+        "admin.running_line",
+        "reference.host.name",
+        "show.choice",
+        "jobs.origin.command",
+        "settings.line",
+    }
+)
+
+
+def _fields(message: str) -> list[tuple[str, str | None, str | None]]:
+    """Each placeholder with its format spec and conversion (``{seconds:g}`` keeps ``:g``)."""
+    return sorted(
+        (name, spec, conv) for _, name, spec, conv in string.Formatter().parse(message) if name
+    )
+
+
+def test_zh_cn_has_exactly_the_english_keys() -> None:
+    """Strict both ways: a key added in English without its translation fails, and so does a
+    translation of a key English no longer has (``register`` refuses those too)."""
+    assert sorted(set(MESSAGES) - set(ZH_CN)) == [], "keys with no zh-CN translation"
+    assert sorted(set(ZH_CN) - set(MESSAGES)) == [], "zh-CN keys English does not have"
+    assert "zh-CN" in catalog.locales()
+
+
+@pytest.mark.parametrize("key", sorted(MESSAGES))
+def test_zh_cn_keeps_every_placeholder_of_english(key: str) -> None:
+    """Same names, same format specs, each as often as in English; and a real translation:
+    Chinese characters in every message except the few that are only notation."""
+    english, chinese = MESSAGES[key], ZH_CN[key]
+    assert chinese and chinese == chinese.strip(), key
+    assert _fields(chinese) == _fields(english), key
+    assert placeholders(key, "zh-CN") == placeholders(key), key
+    filled = template(key, "zh-CN").format_map({name: 1 for name in placeholders(key)})
+    assert "{" not in filled and "}" not in filled, key
+    if key not in SAME_IN_CHINESE and not key.startswith("command.image"):
+        assert CJK.search(chinese), f"{key}: not translated: {chinese!r}"
+
+
+def test_zh_cn_keeps_discord_markup_and_mentions() -> None:
+    for key, english in MESSAGES.items():
+        for token in ("<@{user_id}>", "**", "`{job_id}`", "/video", "/hh-admin"):
+            assert english.count(token) == ZH_CN[key].count(token), (key, token)
+
+
+def test_zh_cn_command_names_follow_discords_rules() -> None:
+    """Localised slash names: lowercase, letters/digits/-/_ of any script, 1–32 characters,
+    and no two the same (an option's name must be unique within its command)."""
+    pattern = re.compile(r"^[-_\w]{1,32}$")
+    names = {k: v for k, v in ZH_CN.items() if k.startswith("command.")}
+    for key, name in names.items():
+        assert pattern.match(name) and name == name.lower(), (key, name)
+    assert len(set(names.values())) == len(names), "two commands or options share a name"
+
+
+def test_rendering_follows_the_current_locale() -> None:
+    from hh_bot.i18n import using_locale
+    from hh_bot.i18n.lazy import LazyText
+
+    delete = LazyText("button.delete")
+    title = LazyText("progress.title")
+    assert delete == "Delete" and str(delete) == "Delete"
+    with using_locale("zh-CN") as chosen:
+        assert chosen == "zh-CN"
+        assert str(delete) == "删除" and f"[{delete}]" == "[删除]"
+        assert title.format(job_id="ab12") == "视频任务 ab12"
+        assert delete + "!" == "删除!" and "!" + delete == "!删除"
+        assert "{x}".format_map({"x": delete}) == "删除"
+        assert LazyText("quota.title") % () == "你的视频额度"
+        assert render(Reason("reference.too_small", {"w": 1, "h": 2, "min_side": 400}), "zh-CN")
+    with using_locale("zh-TW"):  # Traditional Chinese readers get English, not Simplified
+        assert str(delete) == "Delete"
+    with using_locale("en-GB"):
+        assert str(delete) == "Delete"
+    assert delete == "Delete" and {delete: 1}["Delete"] == 1  # the value stays English
+
+
+def test_render_lazy_renders_a_payload_and_leaves_plain_ones_alone() -> None:
+    from hh_bot.i18n import using_locale
+    from hh_bot.i18n.lazy import LazyText, render_lazy
+
+    payload = {"title": LazyText("video.modal_title"), "components": [{"label": "x"}], "n": 1}
+    with using_locale("zh-CN"):
+        done = render_lazy(payload)
+    assert done["title"] == "用这条消息生成视频" and type(done["title"]) is str
+    assert done["components"] is payload["components"]
+    plain = {"a": ["b", {"c": 1}]}
+    assert render_lazy(plain) is plain

@@ -27,15 +27,17 @@ USER_FILE = "quota.png"
 
 
 def _text(title: str, month: dt.date) -> ChartText:
+    """The chart's words, rendered here in the reader's language (the drawing code measures
+    and wraps plain strings)."""
     return ChartText(
         title=title.format(month=f"{month.year}-{month.month:02d}"),
-        x_label=s.CHART_X_LABEL,
-        y_label=s.CHART_Y_LABEL,
-        month_total=s.CHART_MONTH_TOTAL,
-        daily_limit=s.CHART_DAILY_LIMIT,
-        monthly_limit=s.CHART_MONTHLY_LIMIT,
-        others=s.CHART_OTHERS,
-        month_axis=s.CHART_MONTH_AXIS,
+        x_label=str(s.CHART_X_LABEL),
+        y_label=str(s.CHART_Y_LABEL),
+        month_total=str(s.CHART_MONTH_TOTAL),
+        daily_limit=str(s.CHART_DAILY_LIMIT),
+        monthly_limit=str(s.CHART_MONTHLY_LIMIT),
+        others=str(s.CHART_OTHERS),
+        month_axis=str(s.CHART_MONTH_AXIS),
     )
 
 
@@ -45,7 +47,7 @@ async def display_names(guild: discord.Guild | None, user_ids: Iterable[int]) ->
     names: dict[int, str] = {}
     for user_id in user_ids:
         if user_id == ANONYMOUS_ID:
-            names[user_id] = s.CHART_ANONYMOUS
+            names[user_id] = str(s.CHART_ANONYMOUS)
             continue
         member = guild.get_member(user_id) if guild is not None else None
         if member is None and guild is not None:

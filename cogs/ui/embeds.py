@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from cogs.ui import strings as s
+from hh_bot.i18n import locales
 from hh_bot.jobs.delivery import ProgressView
 from hh_bot.jobs.model import Job, JobState
 
@@ -51,8 +52,8 @@ def job_embed(
             resolution=p.resolution,
             duration=p.duration,
             ratio=p.ratio,
-            seed="random" if p.seed is None else p.seed,
-            watermark="on" if p.watermark else "off",
+            seed=s.SEED_RANDOM if p.seed is None else p.seed,
+            watermark=s.on_off(p.watermark),
         ),
         inline=False,
     )
@@ -81,14 +82,15 @@ def _join_fitting(links: list[str], limit: int) -> str:
 
 
 def footer_marks(message: discord.Message, job_id: str) -> bool:
-    """Whether ``message`` is this job's result or notice (used to avoid posting twice)."""
-    marker = s.FOOTER.format(job_id=job_id)
-    return any(e.footer and e.footer.text == marker for e in message.embeds)
+    """Whether ``message`` is this job's result or notice (used to avoid posting twice), in
+    whichever language it was posted (a server may change its locale between posts)."""
+    markers = {s.FOOTER.in_locale(locale).format(job_id=job_id) for locale in locales()}
+    return any(e.footer and e.footer.text in markers for e in message.embeds)
 
 
 def shows_state(message: discord.Message, job_id: str, state: JobState) -> bool:
     """Whether ``message`` is this job's embed showing ``state`` (e.g. a reply already done)."""
-    label = f"**{s.STATE_LABEL[state]}**"
+    labels = tuple(f"**{s.STATE_LABEL[state].in_locale(locale)}**" for locale in locales())
     return footer_marks(message, job_id) and any(
-        (e.description or "").startswith(label) for e in message.embeds
+        (e.description or "").startswith(labels) for e in message.embeds
     )

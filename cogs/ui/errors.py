@@ -33,6 +33,7 @@ async def report(
     was lost although Discord took it. ``fallback`` is the text for an unexpected error
     (buttons act on jobs that may be running: they must not say nothing was charged)."""
     error = unwrap(error)
+    text: str
     if isinstance(error, app_commands.CheckFailure):
         text = s.ADMIN_ONLY
     elif isinstance(error, HHError):

@@ -1,7 +1,11 @@
 """The Discord layer's view of the catalogue (:mod:`hh_bot.i18n`): every user-facing string as
 a module attribute, the error → message map, and the rendering helpers (money, relative times,
-sizes). The words themselves live in ``hh_bot/i18n/en.py``; attributes are English templates
-until the layer renders per reader (issue #10)."""
+sizes). The words themselves live in ``hh_bot/i18n/en.py`` (and ``zh_cn.py``).
+
+Every attribute is a :class:`~hh_bot.i18n.lazy.LazyText`: English as its ``str`` value, the
+reader's language wherever it becomes text (``str()``, f-strings, ``.format``). The locale is
+set at the boundary (``cogs/ui/locale_hook.py``: per interaction, per job), so call sites write
+``s.NAME`` / ``s.NAME.format(...)`` and never name a language."""
 
 from __future__ import annotations
 
@@ -23,13 +27,16 @@ from hh_bot.errors import (
     UnknownOutcome,
     UpstreamError,
 )
-from hh_bot.i18n import Reason, render, template
+from hh_bot.i18n import Reason, render
+from hh_bot.i18n.lazy import LazyText
+from hh_bot.i18n.locale import current_locale
 from hh_bot.jobs.model import JobState
 
 
-def _t(key: str) -> str:
-    """The English template of ``key`` (placeholders left for ``str.format``)."""
-    return template(key)
+def _t(key: str) -> LazyText:
+    """The template of ``key``, rendered in the reader's locale when used (placeholders left
+    for ``str.format``)."""
+    return LazyText(key)
 
 
 # -- command and option descriptions (≤ 100 characters each) ---------------------------------
@@ -170,19 +177,22 @@ ADMIN_ONLY = _t("access.admin_only")
 
 
 def relative(ts: float) -> str:
+    """A relative time ("in 5 minutes"): Discord renders it in each reader's own language
+    and time zone, so it is right in every locale as it is."""
     return f"<t:{int(ts)}:R>"
 
 
 def reason_text(reason: Reason) -> str:
     """A core ``Reason`` (a refused reference, …) as the sentence a user reads."""
-    return render(reason)
+    return render(reason, current_locale.get())
 
 
 def error_message(error: BaseException) -> str:
     """The one message a user sees for ``error``."""
     match error:
         case BadReference():
-            return render(Reason("reference.problem", {"image": error.image}, error.problem))
+            problem = Reason("reference.problem", {"image": error.image}, error.problem)
+            return render(problem, current_locale.get())
         case BadInput():
             shown = BAD_INPUT.get(error.reason, error.reason)
             return shown.format_map(error.params) if error.params else shown
@@ -226,11 +236,15 @@ def _short(text: str, limit: int = 300) -> str:
 
 
 def human_size(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+    """A file size in the reader's notation (MB is written the same in both languages)."""
+    return _t("format.size_mb").format(size=f"{size / (1024 * 1024):.1f}")
 
 
 def money(milli: int | None) -> str:
-    return _t("quota.unlimited") if milli is None else f"${milli / 1000:.2f}"
+    """Dollars (the gateway bills in USD) in the reader's notation: "$1.20", "1.20 美元"."""
+    if milli is None:
+        return str(_t("quota.unlimited"))
+    return _t("format.money").format(amount=f"{milli / 1000:.2f}")
 
 
 # -- /quota and /jobs ------------------------------------------------------------------------
@@ -495,3 +509,71 @@ ORIGINS = {
     "continue": _t("jobs.origin.continue"),
 }
 JOB_LINE_ORIGIN = _t("jobs.line_origin")
+# -- settings words and command names (issue #10: two languages) -----------------------------
+SEED_RANDOM = _t("progress.seed_random")
+ON = _t("progress.on")
+OFF = _t("progress.off")
+
+
+def on_off(flag: bool | None) -> str:
+    """A setting's state as the reader says it ("on"/"off", "开"/"关")."""
+    return str(ON if flag else OFF)
+
+
+COMMAND_NAMES = (
+    _t("command.video"),
+    _t("command.prompt"),
+    _t("command.image1"),
+    _t("command.image2"),
+    _t("command.image3"),
+    _t("command.image4"),
+    _t("command.image5"),
+    _t("command.image6"),
+    _t("command.image7"),
+    _t("command.image8"),
+    _t("command.image9"),
+    _t("command.urls"),
+    _t("command.resolution"),
+    _t("command.duration"),
+    _t("command.ratio"),
+    _t("command.seed"),
+    _t("command.watermark"),
+    _t("command.prompt_extend"),
+    _t("command.quota"),
+    _t("command.jobs"),
+    _t("command.hh_admin"),
+    _t("command.limit"),
+    _t("command.scope"),
+    _t("command.period"),
+    _t("command.amount"),
+    _t("command.role"),
+    _t("command.member"),
+    _t("command.grant"),
+    _t("command.ban"),
+    _t("command.unban"),
+    _t("command.channel"),
+    _t("command.allowed"),
+    _t("command.blocklist"),
+    _t("command.action"),
+    _t("command.phrase"),
+    _t("command.defaults"),
+    _t("command.admin_role"),
+    _t("command.running"),
+    _t("command.usage"),
+    _t("command.export"),
+    _t("command.purge_user"),
+    _t("command.show"),
+    _t("command.job"),
+    _t("command.settings"),
+    _t("command.delivery"),
+    _t("command.suffix"),
+    _t("command.reset"),
+    _t("command.rules"),
+    _t("command.resolutions"),
+    _t("command.max_duration"),
+    _t("command.audit_channel"),
+    _t("command.dm_alerts"),
+)
+"""Every command, group and option name, English value = the registered name; the translator
+(``cogs/ui/translator.py``) finds a name's localisations through it. A new command or option
+appends its name here (and ``command.<name>`` to each catalogue)."""

@@ -21,6 +21,9 @@ Keys are dotted, grouped by prefix:
 ``audit.*``      the lines of a server's audit channel and budget alerts
 ``settings.*``   /settings: each member's own defaults, and the caps of the server's rules
 ``show.*``       /show: posting a job's video again
+``format.*``     how money and sizes are written in this language
+``command.*``    command and option names (English = the names Discord registers; other
+                 locales' values become the commands' localised names)
 """
 
 from __future__ import annotations
@@ -534,5 +537,65 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "jobs.origin.remix": "Remix of `{parent}`",
         "jobs.origin.continue": "Continue of `{parent}`",
         "jobs.line_origin": "· {origin}",
+        # -- per-locale notation (money in USD, sizes) ------------------------------------------
+        "format.money": "${amount}",
+        "format.size_mb": "{size} MB",
+        "progress.seed_random": "random",
+        "progress.on": "on",
+        "progress.off": "off",
+        # -- command and option names: English as the product spec names them; other locales'
+        # names are localisations Discord shows (lowercase, no spaces, at most 32 characters)
+        "command.video": "video",
+        "command.prompt": "prompt",
+        "command.image1": "image1",
+        "command.image2": "image2",
+        "command.image3": "image3",
+        "command.image4": "image4",
+        "command.image5": "image5",
+        "command.image6": "image6",
+        "command.image7": "image7",
+        "command.image8": "image8",
+        "command.image9": "image9",
+        "command.urls": "urls",
+        "command.resolution": "resolution",
+        "command.duration": "duration",
+        "command.ratio": "ratio",
+        "command.seed": "seed",
+        "command.watermark": "watermark",
+        "command.prompt_extend": "prompt_extend",
+        "command.quota": "quota",
+        "command.jobs": "jobs",
+        "command.hh_admin": "hh-admin",
+        "command.limit": "limit",
+        "command.scope": "scope",
+        "command.period": "period",
+        "command.amount": "amount",
+        "command.role": "role",
+        "command.member": "member",
+        "command.grant": "grant",
+        "command.ban": "ban",
+        "command.unban": "unban",
+        "command.channel": "channel",
+        "command.allowed": "allowed",
+        "command.blocklist": "blocklist",
+        "command.action": "action",
+        "command.phrase": "phrase",
+        "command.defaults": "defaults",
+        "command.admin_role": "admin-role",
+        "command.running": "running",
+        "command.usage": "usage",
+        "command.export": "export",
+        "command.purge_user": "purge-user",
+        "command.show": "show",
+        "command.job": "job",
+        "command.settings": "settings",
+        "command.delivery": "delivery",
+        "command.suffix": "suffix",
+        "command.reset": "reset",
+        "command.rules": "rules",
+        "command.resolutions": "resolutions",
+        "command.max_duration": "max_duration",
+        "command.audit_channel": "audit-channel",
+        "command.dm_alerts": "dm_alerts",
     }
 )

@@ -104,6 +104,10 @@ class ReplyTarget:
     guild_upload_limit: int = 10 * 1024 * 1024
     dm_first: bool = False
     """The owner asked (/settings) for results by DM first; the other routes follow."""
+    locale: str | None = None
+    """The Discord locale of the user who started the job ("zh-CN"): their DMs use it."""
+    guild_locale: str | None = None
+    """The server's Discord locale: posts in its channels (progress, result) use it."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +119,8 @@ class ReplyTarget:
             "interaction_upload_limit": self.interaction_upload_limit,
             "guild_upload_limit": self.guild_upload_limit,
             "dm_first": self.dm_first,
+            "locale": self.locale,
+            "guild_locale": self.guild_locale,
         }
 
     @classmethod
@@ -128,6 +134,8 @@ class ReplyTarget:
             interaction_upload_limit=int(data["interaction_upload_limit"]),
             guild_upload_limit=int(data["guild_upload_limit"]),
             dm_first=bool(data.get("dm_first", False)),
+            locale=data.get("locale"),  # absent on jobs stored before issue #10: English
+            guild_locale=data.get("guild_locale"),
         )
 
 

@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from hh_bot.errors import BadInput, BadReference
-from hh_bot.i18n import Reason
+from hh_bot.i18n import Reason, current_locale
 from hh_bot.i18n import text as text_of
 from hh_bot.references.netpolicy import (
     USER_INFO,
@@ -360,7 +360,7 @@ class ReferenceChecker:
                 seen[key] = ref.label
         checked: list[tuple[str, str, URL]] = []
         for number, text in enumerate(urls, start=1):
-            label = text_of("reference.label.link", number=number)
+            label = text_of("reference.label.link", current_locale.get(), number=number)
             url = self._check_syntax(label, text)
             key = _dedupe_key(url)
             if key in seen:

@@ -11,6 +11,43 @@ from typing import Any
 from tests.fakes.discord_payloads import JSON, MIB, UploadedFile, walk_components
 
 NAME_RE = re.compile(r"^[-_\w]{1,32}$")
+# Discord's locales (the only keys a *_localizations map may have)
+LOCALES = frozenset(
+    [
+        "id",
+        "da",
+        "de",
+        "en-GB",
+        "en-US",
+        "es-ES",
+        "es-419",
+        "fr",
+        "hr",
+        "it",
+        "lt",
+        "hu",
+        "nl",
+        "no",
+        "pl",
+        "pt-BR",
+        "ro",
+        "fi",
+        "sv-SE",
+        "vi",
+        "tr",
+        "cs",
+        "el",
+        "bg",
+        "ru",
+        "uk",
+        "hi",
+        "th",
+        "zh-CN",
+        "ja",
+        "zh-TW",
+        "ko",
+    ]
+)
 SEND_FLAGS = 4 | 4096 | 32768  # suppress embeds, silent, components v2
 REQUEST_CAP = 25 * MIB
 
@@ -60,6 +97,7 @@ def validate_commands(commands: Any) -> JSON:
             )
         if ctype != 1 and desc:
             add_error(errors, [i, "description"], "CONTEXT_MENU_DESCRIPTION", "Must be empty.")
+        _validate_localisations(cmd, [i], errors, slash=ctype == 1)
         _validate_options(cmd.get("options") or [], [i, "options"], errors)
     return errors
 
@@ -76,6 +114,9 @@ def _validate_options(options: list[JSON], path: list[str | int], errors: JSON) 
             add_error(errors, [*here, "description"], "BASE_TYPE_BAD_LENGTH", "Must be 1 to 100.")
         if len(opt.get("choices") or []) > 25:
             add_error(errors, [*here, "choices"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer.")
+        _validate_localisations(opt, here, errors, slash=True)
+        for k, choice in enumerate(opt.get("choices") or []):
+            _validate_choice(choice, [*here, "choices", k], errors)
         if opt.get("type") in (1, 2):
             _validate_options(opt.get("options") or [], [*here, "options"], errors)
         elif opt.get("required"):
@@ -192,3 +233,55 @@ class Fault:
             "code": self.code,
         }
         return 429, body, headers
+
+
+def _validate_localisations(
+    item: JSON, path: list[str | int], errors: JSON, *, slash: bool
+) -> None:
+    """``name_localizations`` / ``description_localizations`` follow the base fields' rules:
+    known locales only; a slash command's or option's localised name lowercase and matching
+    Discord's name pattern (letters of any script, digits, - and _), 1–32 characters; a
+    context menu's 1–32 characters of anything; descriptions 1–100 characters."""
+    names = item.get("name_localizations") or {}
+    descriptions = item.get("description_localizations") or {}
+    for field_name, values in (
+        ("name_localizations", names),
+        ("description_localizations", descriptions),
+    ):
+        for locale in values:
+            if locale not in LOCALES:
+                add_error(errors, [*path, field_name, locale], "LOCALE_INVALID", "Invalid locale.")
+    for locale, name in names.items():
+        text = str(name)
+        if slash and (not NAME_RE.match(text) or text != text.lower()):
+            add_error(
+                errors,
+                [*path, "name_localizations", locale],
+                "APPLICATION_COMMAND_INVALID_NAME",
+                "Invalid name.",
+            )
+        elif not 1 <= len(text) <= 32:
+            add_error(
+                errors, [*path, "name_localizations", locale], "BASE_TYPE_BAD_LENGTH", "1 to 32."
+            )
+    for locale, desc in descriptions.items():
+        if not 1 <= len(str(desc)) <= 100:
+            add_error(
+                errors,
+                [*path, "description_localizations", locale],
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be 1 to 100.",
+            )
+
+
+def _validate_choice(choice: JSON, path: list[str | int], errors: JSON) -> None:
+    """A choice's name and each localised name: 1–100 characters, known locales."""
+    if not 1 <= len(str(choice.get("name") or "")) <= 100:
+        add_error(errors, [*path, "name"], "BASE_TYPE_BAD_LENGTH", "Must be 1 to 100.")
+    for locale, name in (choice.get("name_localizations") or {}).items():
+        if locale not in LOCALES:
+            add_error(errors, [*path, "name_localizations", locale], "LOCALE_INVALID", "Invalid.")
+        elif not 1 <= len(str(name)) <= 100:
+            add_error(
+                errors, [*path, "name_localizations", locale], "BASE_TYPE_BAD_LENGTH", "1 to 100."
+            )

@@ -85,6 +85,7 @@ class FakeUser:
     id: int
     username: str
     bot: bool = False
+    locale: str = "en-US"  # the Discord client's language: each interaction's ``locale``
 
     def payload(self) -> JSON:
         return {
@@ -204,6 +205,7 @@ class FakeGuild:
     channels: list[FakeChannel] = field(default_factory=list)
     members: dict[int, FakeMember] = field(default_factory=dict)
     max_upload_bytes: int | None = None  # overrides the tier limit (stricter than the bot knows)
+    locale: str = "en-US"  # the server's language: ``preferred_locale``, ``guild_locale``
 
     @property
     def upload_limit(self) -> int:
@@ -256,7 +258,7 @@ class FakeGuild:
             "system_channel_id": str(self.channels[0].id) if self.channels else None,
             "premium_tier": self.premium_tier,
             "premium_progress_bar_enabled": False,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.locale,
             "max_members": 500000,
             "joined_at": iso(utcnow()),
             "large": False,
@@ -431,7 +433,7 @@ def interaction_payload(
         "token": token,
         "version": 1,
         "channel_id": str(channel.id),
-        "locale": "en-US",
+        "locale": user.locale,
         "entitlements": [],
         "attachment_size_limit": attachment_size_limit,
     }
@@ -446,8 +448,8 @@ def interaction_payload(
         channel_data["permissions"] = str(guild.permissions_of(user.id))
         payload.update(
             guild_id=str(guild.id),
-            guild={"id": str(guild.id), "locale": "en-US", "features": []},
-            guild_locale="en-US",
+            guild={"id": str(guild.id), "locale": guild.locale, "features": []},
+            guild_locale=guild.locale,
             member=member,
             channel=channel_data,
             app_permissions=str(guild.permissions_of(BOT_USER_ID)),
