@@ -11,6 +11,7 @@ from hh_bot.access.purge import ANONYMOUS_ID
 from tests.bot_world import BotWorld, bot_world
 from tests.fakes.discord_payloads import ALICE_ID, BOB_ID
 from tests.test_e2e_admin import admin, all_final, start_of_a_day
+from tests.test_e2e_settings import settings
 
 ALICE_PROMPT = "character1 feeds a quokka named Zorblatt-7f3e9c on a violet glacier"
 ALICE_SECOND = "character1 whistles to Zorblatt-7f3e9c"
@@ -43,15 +44,18 @@ async def test_purge_removes_the_members_text_from_the_file_and_keeps_totals(
                              (BOB_PROMPT, BOB_ID)):  # fmt: skip
             assert "accepted" in await w.private_answer(await w.video(prompt, user=user))
         await all_final(w)
+        await settings(w, suffix="Suffixia-88d1")  # Alice's own words in her /settings
         before = await totals(w)
         assert b"Zorblatt-7f3e9c" in file_bytes(w), "the test would prove nothing"
+        assert b"Suffixia-88d1" in file_bytes(w)
 
         answer = await admin(w, "purge-user", {"member": ALICE_ID})
         assert answer.content == s.ADMIN_PURGED.format(member=f"<@{ALICE_ID}>", jobs=2)
         assert "Discord" in answer.content and "retrying" in answer.content
 
         data = file_bytes(w)
-        assert b"Zorblatt-7f3e9c" not in data
+        assert b"Zorblatt-7f3e9c" not in data and b"Suffixia-88d1" not in data
+        assert await w.services.store.user_settings(ALICE_ID) is None
         assert "Zorblatt-7f3e9c".encode("utf-16-le") not in data
         assert b"Quenmark-41d2" in data, "Bob's job is his and stays"
         assert await totals(w) == before

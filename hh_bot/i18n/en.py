@@ -281,10 +281,10 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "the bot's records",
         "admin.purge_member_desc": "Whose content to remove",
         "admin.purged": "Removed the prompts, reference images and results of {member}'s "
-        "{jobs} finished jobs from the bot's records. What they spent stays in the totals, no "
-        "longer under their name. Jobs other members made, also by retrying their work, belong "
-        "to those members and were kept. Messages already posted in Discord (results, audit "
-        "lines) are Discord's and are not removed by this.",
+        "{jobs} finished jobs, and their /settings, from the bot's records. What they spent "
+        "stays in the totals, no longer under their name. Jobs other members made, also by "
+        "retrying their work, belong to those members and were kept. Messages already posted "
+        "in Discord (results, audit lines) are Discord's and are not removed by this.",
         "admin.purge_running": "{count} of their jobs are still running: run this again once "
         "they have ended.",
         # -- spend charts (/hh-admin usage, /quota) ----------------------------------------------

@@ -232,7 +232,7 @@ MESSAGES: Mapping[str, str] = MappingProxyType(
         "admin.purge_desc": "从机器人记录中删除某成员的提示词、参考图和结果",
         "admin.purge_member_desc": "要删除谁的内容",
         "admin.purged": "已从机器人记录中删除 {member} 的 {jobs} 个已完成任务的"
-        "提示词、参考图和结果。"
+        "提示词、参考图和结果，以及其 /settings 设置。"
         "其消费仍计入总额，但不再记在其名下。其他成员创建的任务（包括重试其作品所得）属于那些成员，"
         "予以保留。已发布在 Discord 中的消息（结果、审计记录）属于 Discord，不会因此被删除。",
         "admin.purge_running": "其中 {count} 个任务仍在运行：请在它们结束后再执行一次。",

@@ -259,6 +259,9 @@ class SqlStore(ABC):
                     "UPDATE billing SET user_id = ? WHERE job_id = ?", (anonymous_id, job_id)
                 )
                 await tx.conn.execute("DELETE FROM notices WHERE job_id = ?", (job_id,))
+            # The member's /settings hold their own text (a prompt suffix): gone too, on every
+            # server, as settings are the member's, not a server's.
+            await tx.conn.execute("DELETE FROM user_settings WHERE user_id = ?", (user_id,))
         await self._compact()
         return Purged(tuple(str(r[0]) for r in rows), running)
 
