@@ -14,6 +14,12 @@ COPY hh_bot ./hh_bot
 COPY cogs ./cogs
 COPY bot.py ./
 
+# A CJK font, so charts captioned in Chinese (zh-CN readers) draw their words, not boxes:
+# WenQuanYi Micro Hei is one of hh_bot/reports/charts.py's FONT_FAMILIES, and small (~5 MB).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # The runtime dependencies only (no dev extra), then a user without a login or a password.
 # /data/videos is created here, owned by that user, so a fresh named volume mounted on /data or
 # /data/videos starts out writable by it.
