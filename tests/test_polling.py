@@ -338,7 +338,8 @@ async def test_the_runner_polls_a_task_stuck_to_the_deadline_at_most_sixty_times
         times = [r.at - created for r in w.fake.polls()]
         assert len(times) <= 60  # ~259 before the ceiling
         assert times[0] >= 15.0 * 0.9  # the first poll after ~15 s
-        assert min(b - a for a, b in itertools.pairwise(times)) >= FLOOR * 0.99
+        # (The floor between polls is the planner's, checked above: gaps seen at arrival can
+        # shrink when one request is held up and the next is not, so not checked here.)
         assert times[-1] >= DEADLINE - 1.0
         # far overdue: every ~30 s (the last gap is cut short to land on the deadline)
         late = [b - a for a, b in itertools.pairwise(times[:-1]) if a > 600.0]
