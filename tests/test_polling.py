@@ -343,4 +343,5 @@ async def test_the_runner_polls_a_task_stuck_to_the_deadline_at_most_sixty_times
         assert times[-1] >= DEADLINE - 1.0
         # far overdue: every ~30 s (the last gap is cut short to land on the deadline)
         late = [b - a for a, b in itertools.pairwise(times[:-1]) if a > 600.0]
-        assert late and min(late) >= 30.0 * 0.9 - 0.5
+        assert late and statistics.median(late) >= 30.0 * 0.9  # one held-up poll shortens
+        # the gap after it and lengthens the one before: the median stands
