@@ -14,7 +14,11 @@ Chosen by ``DATABASE_URL=postgresql://…`` (``factory.py``). The queries are th
   connection (or begin its transaction) raises ``DatabaseDown`` before anything is written; a
   job's own step (``_write``) waits for the server instead, up to ``OUTAGE_WAIT`` seconds, so a
   job in flight rides out a restart rather than failing. Only failures *before* the step's
-  statements ran are retried: one cut during a COMMIT might have committed.
+  statements ran are retried: one cut during a COMMIT might have committed;
+* a process frozen (SIGSTOP, a VM paused) inside a transaction would keep its row locks, and
+  ``FOR UPDATE SKIP LOCKED`` would skip its jobs forever: every session asks the server to end
+  a transaction left idle for ``IDLE_TRANSACTION_TIMEOUT`` (ours last milliseconds), which
+  frees the rows for the takeover; the frozen process, resumed, finds its connection gone.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ CONNECT_TIMEOUT = 10.0
 MAX_CONNECTIONS = 10  # per process
 WRITE_ATTEMPTS = 5  # a job's step retried after a deadlock or serialization failure
 
+IDLE_TRANSACTION_TIMEOUT = 10.0  # real seconds; see the module docstring
 OUTAGE_WAIT = 60.0  # real seconds a job's step waits for the database to come back
 OUTAGE_RETRY = (0.05, 2.0)  # first and longest pause between attempts, real seconds
 
@@ -98,8 +103,13 @@ class PostgresStore(SqlStore):
         """Connect and migrate; ``StoreUnavailable`` (one line, no password) when the server
         can't be reached or refuses us."""
         try:
+            idle = str(int(IDLE_TRANSACTION_TIMEOUT * 1000))
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=max_connections, timeout=CONNECT_TIMEOUT
+                url,
+                min_size=1,
+                max_size=max_connections,
+                timeout=CONNECT_TIMEOUT,
+                server_settings={"idle_in_transaction_session_timeout": idle},
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             why = str(error).splitlines()[0] if str(error) else type(error).__name__
