@@ -40,6 +40,7 @@ class RestartOutcome:
     """What a restart mid-run left: the job in flight and the /video sent meanwhile."""
 
     state: str
+    where: str  # the video on the progress reply, or posted in the channel
     ledger: tuple[str, ...]
     creates: int
     videos: int
@@ -83,6 +84,7 @@ async def restart_mid_run(tmp: Path) -> RestartOutcome:
         bob_ledger = [e for e in await store.ledger() if e.user_id == BOB_ID]
         return RestartOutcome(
             state=final.state.value,
+            where="reply" if result is w.reply_of(handle) else "channel",
             ledger=tuple(e.kind for e in await store.ledger(job.id)),
             creates=w.creates(),
             videos=sum(1 for a in result.attachments if a.data == w.hh.video_bytes),
@@ -103,6 +105,7 @@ async def _running(w: BotWorld) -> Job | None:
 
 EXPECTED = RestartOutcome(
     state="done",
+    where="reply",
     ledger=("reserve", "commit"),
     creates=1,
     videos=1,

@@ -36,6 +36,7 @@ TASK = TaskScript(duration=600.0)  # still running when the job is taken over
 @dataclass(frozen=True)
 class FrozenOutcome:
     state: str
+    where: str  # the video on the progress reply, or posted in the channel
     ledger: tuple[str, ...]
     creates: int
     uploads: int
@@ -44,14 +45,14 @@ class FrozenOutcome:
     frozen_stopped: bool  # the resumed process said it stopped driving the job
 
 
-EXPECTED = FrozenOutcome("done", ("reserve", "commit"), 1, 1, 1, True, True)
+EXPECTED = FrozenOutcome("done", "reply", ("reserve", "commit"), 1, 1, 1, True, True)
 
 
 async def frozen_past_the_lease(tmp: Path, url: str) -> FrozenOutcome:
     async with scale_world(tmp, url, guilds=2, script=TASK, LEASE_LENGTH=LEASE) as w:
         holder, other = await w.start("0"), await w.start("1")
         await w.ready()
-        await w.video(w.guild_ids[0])  # shard 0: the holder admits and drives it
+        handle = await w.video(w.guild_ids[0])  # shard 0: the holder admits and drives it
         job = await eventually(lambda: _running(w), timeout=30, what="the job to run")
         holder.freeze()
         try:
@@ -63,8 +64,11 @@ async def frozen_past_the_lease(tmp: Path, url: str) -> FrozenOutcome:
         await eventually(lambda: holder.said("stopped here"), timeout=60, what="the fence")
         await holder.stop()  # whatever it would still do, it has done
         assert "Traceback" not in other.output, w.output()
+        videos = w.videos_of(job.id)
+        on_reply = bool(videos) and videos[0].interaction_token == handle.token
         return FrozenOutcome(
             state=final.state.value,
+            where="reply" if on_reply else "channel",
             ledger=tuple(await w.ledger(job.id)),
             creates=len(w.hh.creates()),
             uploads=w.uploads(job.id),
