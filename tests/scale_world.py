@@ -213,9 +213,11 @@ async def scale_world(
     shard_count: int = 2,
     script: TaskScript | None = None,
     factor: float = FACTOR,
+    listen_backlog: int = 1024,  # hundreds of commands at once must not hit SYN retries
     **env: str,
 ) -> AsyncIterator[ScaleWorld]:
     """The fakes and a store handle on ``url`` in this process; bot processes via ``start``."""
+    await asyncio.to_thread(tmp.mkdir, parents=True, exist_ok=True)  # the processes' cwd
     clock = ScaledClock(factor)
     hh = FakeHappyHorse(api_key=API_KEY, clock=clock, default_script=script or TaskScript())
     await hh.start()
@@ -229,7 +231,9 @@ async def scale_world(
     }
     store = await open_store(url)
     try:
-        async with FakeDiscord(token=BOT_TOKEN) as fake:
+        fake = FakeDiscord(token=BOT_TOKEN)
+        fake.listen_backlog = listen_backlog
+        async with fake:
             ids = guild_ids(guilds)
             channels: dict[int, int] = {}
             for n, gid in enumerate(ids):
