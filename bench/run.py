@@ -96,8 +96,11 @@ def scale_only(args: argparse.Namespace) -> int:
         data = asyncio.run(scale.run_phases(cfg, (args.workdir or Path(tmp)) / "scale"))
     data["goals"] = scale_report.goals(data)
     args.out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2) + "\n"
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    (args.out / f"scale-{stamp}.json").write_text(text)
     path = args.out / "scale-latest.json"
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.write_text(text)
     print(scale_report.table(data))
     if not args.no_docs:
         scale_report.update_docs(data, DOCS)
