@@ -3,7 +3,8 @@
 Two real ``bot.py`` processes (shards 0 and 1 of 2) share one database and one fake Discord,
 which routes each guild's interactions to the process running its shard, as Discord does. A
 /video in every guild is answered by the right process, each job is created once, delivered
-once on the wire and charged once.
+once on the wire and charged once, and its Delete button (a component interaction, routed
+like the command) removes it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ async def test_two_processes_each_serve_their_shards_and_deliver_every_video_onc
             assert len(w.videos_of(job.id)) == 1 and w.uploads(job.id) == 1, w.output()
         assert {j.guild_id for j in final} == set(w.guild_ids)
         assert len(w.hh.creates()) == GUILDS
+        # A button on each result goes to the process of its guild's shard too: Delete works.
+        for job in final:
+            [video] = w.videos_of(job.id)
+            await w.discord.click_button(video.id, f"hh:delete:{job.id}")
+        await w.discord.wait_for(
+            lambda: all(not w.videos_of(j.id) for j in final), timeout=30, poll=0.05
+        )
         for bot in (first, second):
             assert bot.said(f"running shard(s) {bot.shard_ids} of 2"), bot.output
             assert " ERROR " not in bot.output and "Traceback" not in bot.output, bot.output
