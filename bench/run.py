@@ -4,6 +4,7 @@
     python -m bench.run --smoke --out /tmp/b --no-docs   # seconds; what tests/test_bench_smoke runs
     python -m bench.charts              # the usage-chart phase alone
     python -m bench.run --only transcode    # just the transcode phase (bench/transcode.py)
+    python -m bench.run --only scale        # just the scale-out phases (bench/scale.py)
 
 See ``bench.phases`` for the phases and docs/performance.md for the method.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -19,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench import charts, poll_curve, report, transcode
+from bench import charts, poll_curve, report, scale, scale_report, transcode
 from bench.bots import BASELINE, FLOOR, OURS
 from bench.metrics import PhaseFigures
 from bench.phases import BenchConfig, ack_rounds, load_and_burst
@@ -68,6 +70,11 @@ async def run_bench(
     result["charts"] = chart
     result["goals"]["usage_chart"] = charts.goal(chart)
     result["transcode"] = fits
+    print(f"[{time.monotonic() - started:5.0f} s] scale-out: processes on PostgreSQL", flush=True)
+    result["scale_out"] = await scale.run_phases(
+        scale.SMOKE if smoke else scale.ScaleConfig(), workdir / "scale"
+    )
+    result["goals"].update(scale_report.goals(result["scale_out"]))
     return result
 
 
@@ -83,6 +90,24 @@ def transcode_only(args: argparse.Namespace) -> int:
     return 0
 
 
+def scale_only(args: argparse.Namespace) -> int:
+    cfg = scale.SMOKE if args.smoke else scale.ScaleConfig()
+    with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
+        data = asyncio.run(scale.run_phases(cfg, (args.workdir or Path(tmp)) / "scale"))
+    data["goals"] = scale_report.goals(data)
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2) + "\n"
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    (args.out / f"scale-{stamp}.json").write_text(text)
+    path = args.out / "scale-latest.json"
+    path.write_text(text)
+    print(scale_report.table(data))
+    if not args.no_docs:
+        scale_report.update_docs(data, DOCS)
+    print(f"\nJSON: {path}")
+    return 0
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--smoke", action="store_true", help="a few users, high compression")
@@ -91,7 +116,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     p.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
     p.add_argument("--workdir", type=Path, help="keep bot logs and databases here")
-    p.add_argument("--only", choices=("all", "transcode"), default="all", help="run just one phase")
+    p.add_argument(
+        "--only", choices=("all", "transcode", "scale"), default="all", help="run just one phase"
+    )
     return p.parse_args(argv)
 
 
@@ -99,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.only == "transcode":
         return transcode_only(args)
+    if args.only == "scale":
+        return scale_only(args)
     cfg = SMOKE if args.smoke else BenchConfig()
     if args.factor:
         cfg = replace(cfg, factor=args.factor)
@@ -121,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_docs:
         report.chart(result, CHART)
         report.update_docs(result, DOCS, CHART.name)
+        scale_report.update_docs(result["scale_out"], DOCS)
         print(f"docs: {DOCS.relative_to(ROOT)}, chart: {CHART.relative_to(ROOT)}")
     return 0
 

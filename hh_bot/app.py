@@ -89,6 +89,7 @@ class Services:
             poll_deadline=s.poll_deadline,
             progress_interval=s.progress_edit_interval,
             max_video_bytes=s.max_video_bytes,
+            lease_length=s.lease_length,
         )
         self._runner = Runner(
             store=self.store,

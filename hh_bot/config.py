@@ -21,6 +21,7 @@ RESOLUTIONS = ("720P", "1080P")
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
 MIN_DURATION, MAX_DURATION = 2, 15  # as APIYI documents (Alibaba's docs say 3)
 MIN_POLL_GAP = 3.0  # the API's rate guidance: never poll one task closer than this
+MIN_LEASE = 1.0  # a job lease renewed every quarter of a shorter one would be mostly renewals
 
 T = TypeVar("T")
 
@@ -144,6 +145,9 @@ class Settings:
     shards: ShardPlan | None = None
     """SHARD_COUNT / SHARD_IDS: the Discord shards this process runs; None: unsharded."""
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    lease_length: float = 120.0
+    """LEASE_LENGTH: clock seconds a process's lease on a job lasts unless renewed (every quarter
+    of it); a process frozen or killed longer than this has its jobs taken over by another."""
 
     def price_per_second(self, resolution: str) -> int:
         return self.price_1080p_milli if resolution == "1080P" else self.price_720p_milli
@@ -366,6 +370,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics=MetricsSettings(
             port=r.optional("METRICS_PORT", _int_range(0, 65535), "a TCP port 0..65535"),
             host=r.get("METRICS_HOST", str, MetricsSettings.host, "an address to bind"),
+        ),
+        lease_length=r.get(
+            "LEASE_LENGTH", _positive_float(MIN_LEASE), base.lease_length, "seconds >= 1"
         ),
     )
     _database(settings.database_url)  # validates DATABASE_URL early

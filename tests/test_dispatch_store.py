@@ -15,7 +15,7 @@ from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.runner import Runner, RunnerConfig
 from hh_bot.store.factory import open_store
 from hh_bot.store.interface import Store
-from tests.core_world import core_world
+from tests.core_world import LEASE, core_world
 from tests.fakes.recording_delivery import RecordingDelivery
 from tests.waiting import eventually
 
@@ -123,7 +123,7 @@ async def test_two_runners_on_one_database_share_the_global_cap(
     """Two runners (as two bot processes would have) on one database, each with its own store
     connection and its own jobs, never have more than the global cap of tasks at the API, and
     each delivers its own jobs."""
-    config = RunnerConfig(global_cap=2, per_user_cap=2)
+    config = RunnerConfig(global_cap=2, per_user_cap=2, lease_length=LEASE)
     async with core_world(tmp_path, config=config, store_url=store_url) as w:
         store = await open_store(store_url)
         delivery = RecordingDelivery()

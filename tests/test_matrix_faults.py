@@ -19,7 +19,7 @@ import sqlite3
 import stat
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.runner import RunnerConfig
 from hh_bot.media import archive as media_archive
 from tests import audit_rows as audit
+from tests import scale_faults
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.core_world import core_world
 from tests.fakes import happyhorse_shapes as shapes
@@ -169,6 +170,7 @@ class Row:
     allow: tuple[type[BaseException], ...] = ()
     gated: bool = False  # the API sits behind a Gate that refuses connections until opened
     core: CoreRun | None = None  # run on the core alone instead (restart rows)
+    marks: tuple[pytest.MarkDecorator, ...] = ()
 
 
 # --- hooks ----------------------------------------------------------------------------------
@@ -535,6 +537,19 @@ async def _core_outcome(c: Any, job_id: str) -> Outcome:
     return Outcome(job.state.value, "runner", message, ledger, len(c.fake.creates()), billed)
 
 
+def scale_row(run: Callable[[Path], Awaitable[scale_faults.Seen]]) -> CoreRun:
+    """A scale-out row (``tests/scale_faults.py``): real bot processes on a PostgreSQL of their
+    own; "start" rows are refused before the process runs."""
+
+    async def core(tmp: Path) -> Outcome:
+        return Outcome(*await run(tmp))
+
+    return core
+
+
+PG = (pytest.mark.postgres, pytest.mark.slow)
+REFUSED_START = Outcome("none", "start", "", (), 0)
+
 REJECTED = "The video service rejected the request:"
 FAILED_OTHER = "The video service failed to make this video"
 
@@ -769,6 +784,21 @@ ROWS: list[Row] = [
     Row("media-not-an-mp4", "media", "the API's file is no video at all, over the limit",
         done(message=UNSHRUNK), api_sends(not_a_video),
         video={"attachment_size_limit": SHRINK_ROUTE}),
+    # -- scale-out: several processes on one PostgreSQL (tests/scale_faults.py) -----------
+    Row("pg-restart-mid-job", "database", "PostgreSQL restarted (fast shutdown) while the task "
+        "ends: the job's saves wait for it", done(),
+        core=scale_row(scale_faults.pg_restart_mid_job), marks=PG),
+    Row("pg-down-admission", "database", "/video while PostgreSQL is down",
+        refused(s.INTERNAL), core=scale_row(scale_faults.pg_down_at_admission), marks=PG),
+    Row("db-url-wrong", "database", "DATABASE_URL names a PostgreSQL nobody listens on",
+        replace(REFUSED_START, message=f"exit 1: {scale_faults.NO_DATABASE}"),
+        core=scale_row(scale_faults.wrong_database_url)),
+    Row("sigstop-past-lease", "process", "the lease holder frozen (SIGSTOP) past LEASE_LENGTH, "
+        "then resumed: another process took the job over", done(),
+        core=scale_row(scale_faults.frozen_lease_holder), marks=PG),
+    Row("same-shard-ids", "process", "a second process started with a shard the first runs",
+        replace(REFUSED_START, message=f"exit 2: {scale_faults.SHARDS_TAKEN}"),
+        core=scale_row(scale_faults.same_shard_ids), marks=PG),
 ]
 # fmt: on
 
@@ -887,7 +917,7 @@ async def run_bot_row(fw: FaultWorld, row: Row) -> Outcome:
     return Outcome(job.state.value, where, message, ledger, w.creates(), billed)
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+@pytest.mark.parametrize("row", [pytest.param(r, id=r.id, marks=r.marks) for r in ROWS])
 async def test_fault(tmp_path: Path, row: Row, request: pytest.FixtureRequest) -> None:
     if row.core is not None:
         assert await row.core(tmp_path) == row.expect

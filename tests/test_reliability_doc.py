@@ -40,6 +40,7 @@ WHERE = {
     "private": "a private answer",
     "nowhere": "nothing from the bot; Discord shows that the command failed",
     "runner": "the delivery interface (core test)",
+    "start": "one line at start; the process exits with that code",
 }
 GROUPS = {
     "prompt": "Prompts",

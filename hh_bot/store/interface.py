@@ -43,6 +43,12 @@ class StoreInUse(StoreUnavailable):
     """Another process already has this SQLite database open (SQLite is for one process)."""
 
 
+class DatabaseDown(StoreUnavailable):
+    """The database could not be reached for a step (a PostgreSQL server restarting, a network
+    cut): nothing of that step was written, so it may simply be tried again. Users asking
+    meanwhile are refused privately, with nothing reserved."""
+
+
 DRIVER: ContextVar[str | None] = ContextVar("hh_lease_driver", default=None)
 """The lease holder the current task drives its job for; None outside a job's task."""
 

@@ -3,6 +3,12 @@
 HELLO → (heartbeat ⇄ ACK) → IDENTIFY → READY + GUILD_CREATE per guild → dispatches.
 RESUME replays the events the client missed and sends RESUMED; an unknown session gets
 INVALID_SESSION. Frames are plain JSON text, whatever `compress` the client asked for.
+
+Shards, as Discord routes them: a session that IDENTIFYs with ``shard: [id, count]`` receives
+only the guilds of that shard (``shard_of``: ``(guild_id >> 22) % count``) in READY and
+GUILD_CREATE, and every later event of such a guild (an interaction, a message) goes to the
+live session of its shard; DMs go to shard 0. Several bot processes (or one AutoShardedBot)
+on one fake then each see exactly their guilds' interactions. Unsharded sessions get everything.
 """
 
 from __future__ import annotations
@@ -26,10 +32,22 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_MS = 41_250
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord delivers ``guild_id``'s events to."""
+    return (guild_id >> 22) % shard_count
+
+
+def event_guild(event: str, data: JSON) -> int | None:
+    """The guild an event belongs to (None: a DM or a global event)."""
+    raw = data.get("id") if event == "GUILD_CREATE" else data.get("guild_id")
+    return int(raw) if raw else None
+
+
 @dataclass
 class GatewaySession:
     session_id: str
     intents: int
+    shard: tuple[int, int] | None = None  # (id, count) from IDENTIFY; None: unsharded
     seq: int = 0
     sent: list[JSON] = field(default_factory=list)  # dispatch frames, for RESUME replay
     ws: web.WebSocketResponse | None = None
@@ -48,6 +66,8 @@ class FakeGateway:
         self.heartbeat_count = 0
         self.received: list[JSON] = []  # every frame the client sent
         self._sockets: set[web.WebSocketResponse] = set()
+        self.by_shard: dict[int, GatewaySession] = {}  # shard id → its latest session
+        self.shard_count: int | None = None
 
     @property
     def connected(self) -> bool:
@@ -71,6 +91,9 @@ class FakeGateway:
             cur = self.current
             if cur is not None and cur.ws is ws:
                 cur.ws = None
+            for session in self.by_shard.values():
+                if session.ws is ws:
+                    session.ws = None
             await self.fake.notify()
         return ws
 
@@ -91,15 +114,22 @@ class FakeGateway:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
         session = GatewaySession(session_id=uuid.uuid4().hex, intents=int(data.get("intents", 0)))
+        guilds = list(self.fake.guilds.values())
+        if data.get("shard"):
+            shard_id, count = (int(x) for x in data["shard"])
+            session.shard = (shard_id, count)
+            self.by_shard[shard_id], self.shard_count = session, count
+            guilds = [g for g in guilds if shard_of(g.id, count) == shard_id]
+        else:
+            self.by_shard, self.shard_count = {}, None
         self.sessions[session.session_id] = session
         self.current, session.ws = session, ws
-        guilds = list(self.fake.guilds.values())
         ready = ready_payload(self.fake.bot, [g.id for g in guilds], session.session_id, self.url)
         if "shard" in data:  # AutoShardedClient reads it back
             ready["shard"] = data["shard"]
-        await self.dispatch("READY", ready)
+        await self._dispatch_to(session, "READY", ready)
         for guild in guilds:
-            await self.dispatch("GUILD_CREATE", guild.create_payload())
+            await self._dispatch_to(session, "GUILD_CREATE", guild.create_payload())
         self.identify_count += 1
         await self.fake.notify()
 
@@ -109,6 +139,8 @@ class FakeGateway:
             await self._send(ws, {"op": 9, "d": False})
             return
         self.current, session.ws = session, ws
+        if session.shard is not None:
+            self.by_shard[session.shard[0]] = session
         last = int(data.get("seq") or 0)
         async with session.lock:
             for frame in session.sent:
@@ -137,11 +169,21 @@ class FakeGateway:
     def url(self) -> str:
         return self.fake.url.replace("http://", "ws://", 1) + "/gateway"
 
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The session an event of ``guild_id`` goes to: its shard's when the bot is sharded
+        (DMs: shard 0), else the live one."""
+        if self.shard_count is None:
+            return self.current
+        return self.by_shard.get(0 if guild_id is None else shard_of(guild_id, self.shard_count))
+
     async def dispatch(self, event: str, data: JSON) -> bool:
-        """Send a DISPATCH to the live session; False when no bot is connected."""
-        session = self.current
+        """Send a DISPATCH to the session of the event's shard; False when no bot runs it."""
+        session = self.session_for(event_guild(event, data))
         if session is None:
             return False
+        return await self._dispatch_to(session, event, data)
+
+    async def _dispatch_to(self, session: GatewaySession, event: str, data: JSON) -> bool:
         async with session.lock:
             session.seq += 1
             frame = {"op": 0, "t": event, "s": session.seq, "d": data}
