@@ -15,19 +15,13 @@ import discord
 
 from cogs.ui import strings as s
 from cogs.ui.permissions import is_admin
+from cogs.ui.private import job_here, say
 from hh_bot.jobs.model import Job, JobState
 
 if TYPE_CHECKING:
     from bot import HHBot
 
 Interaction = discord.Interaction["HHBot"]
-
-
-async def _say(interaction: Interaction, text: str) -> None:
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)
 
 
 def _why_not_canceled(job: Job) -> str:
@@ -46,15 +40,11 @@ class JobActions:
 
     async def _job_if_allowed(self, interaction: Interaction, job_id: str) -> Job | None:
         """The job, when the clicker owns it or is an admin; otherwise say why not."""
-        job = await self.bot.services.store.get_job(job_id)
+        job = await job_here(interaction, job_id)
         if job is None:
-            await _say(interaction, s.JOB_GONE)
-            return None
-        if job.guild_id != interaction.guild_id:
-            await _say(interaction, s.NOT_THIS_SERVER)
             return None
         if job.user_id != interaction.user.id and not await is_admin(interaction):
-            await _say(interaction, s.NOT_YOURS)
+            await say(interaction, s.NOT_YOURS)
             return None
         return job
 
@@ -65,11 +55,11 @@ class JobActions:
         services = self.bot.services
         canceled = await services.runner.cancel(job_id)
         if canceled is not None:
-            await _say(interaction, s.CANCELED_OK.format(job_id=job_id))
+            await say(interaction, s.CANCELED_OK.format(job_id=job_id))
             return
         job = await services.store.get_job(job_id)
         text = s.JOB_GONE if job is None else _why_not_canceled(job).format(job_id=job_id)
-        await _say(interaction, text)
+        await say(interaction, text)
 
     async def delete(self, interaction: Interaction, job_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -78,4 +68,4 @@ class JobActions:
         if interaction.message is not None:
             with contextlib.suppress(discord.NotFound):
                 await interaction.message.delete()
-        await _say(interaction, s.DELETED_OK)
+        await say(interaction, s.DELETED_OK)

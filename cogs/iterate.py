@@ -21,6 +21,7 @@ from cogs.iterate_card import parameters_card
 from cogs.iterate_refs import fresh_references
 from cogs.ui import strings as s
 from cogs.ui.errors import report
+from cogs.ui.private import job_here, say
 from cogs.video import Draft, VideoCog, attachment_meta
 from hh_bot.jobs.lineage import (
     Lineage,
@@ -47,16 +48,6 @@ DOUBLE_CLICK = 5.0
 FRAME_NAME = "last-frame.jpg"
 
 
-async def say(interaction: Interaction, text: str) -> None:
-    """A private answer, whether or not the interaction was deferred."""
-    if not interaction.response.is_done():
-        await interaction.response.send_message(text, ephemeral=True)
-    elif interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
-        await interaction.edit_original_response(content=text)
-    else:
-        await interaction.followup.send(text, ephemeral=True)
-
-
 class Iterate:
     def __init__(self, bot: HHBot) -> None:
         self.bot = bot
@@ -81,19 +72,9 @@ class Iterate:
         self._clicks[key] = now
         return False
 
-    async def _job(self, interaction: Interaction, job_id: str) -> Job | None:
-        job = await self.bot.services.store.get_job(job_id)
-        if job is None:
-            await say(interaction, s.JOB_GONE)
-            return None
-        if job.guild_id != interaction.guild_id:
-            await say(interaction, s.NOT_THIS_SERVER)
-            return None
-        return job
-
     async def click(self, interaction: Interaction, action: str, job_id: str) -> None:
         """A result button: answered within Discord's 3 seconds (a modal, a card, or a defer)."""
-        job = await self._job(interaction, job_id)
+        job = await job_here(interaction, job_id)
         if job is None:
             return
         if action == "params":

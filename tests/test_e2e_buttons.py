@@ -220,7 +220,7 @@ async def test_an_error_after_the_defer_replaces_the_thinking_message(tmp_path: 
         result = await w.outcome(await w.video())
         job_id = job_id_in(result)
         # The answer after the defer is refused: the "thinking…" must not stay on screen.
-        w.discord.fail_next("POST", r"^/webhooks/\d+/[^/]+$", 400, 50035)
+        w.discord.fail_next("PATCH", r"^/webhooks/\d+/[^/]+/messages/@original$", 400, 50035)
         click = await w.discord.click_button(result.id, f"hh:delete:{job_id}")
         said = await answer(w, click)
         assert said.content == s.BUTTON_FAILED
