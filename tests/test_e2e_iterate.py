@@ -63,9 +63,10 @@ def job_id_of(message: StoredMessage) -> str:
 
 async def new_job(w: BotWorld, click: FakeInteraction) -> Job:
     """The job a click (or a modal submit) started: from its public reply, run to its end."""
-    reply = await w.wait_reply(click)
+    # Generous safety nets: Continue runs ffmpeg for the frame first, slow on a loaded machine.
+    reply = await w.wait_reply(click, timeout=60.0)
     job_id = job_id_of(reply)
-    return await eventually(lambda: _done(w, job_id), what=f"job {job_id} done")
+    return await eventually(lambda: _done(w, job_id), timeout=60.0, what=f"job {job_id} done")
 
 
 def create_bodies(w: BotWorld) -> list[dict[str, Any]]:

@@ -63,7 +63,7 @@ async def test_debug_logs_of_a_real_interaction_carry_no_token(tmp_path: Path) -
                         for m in fake.channel_messages(TEXT_CHANNEL_ID)
                     )
 
-                await fake.wait_for(delivered, timeout=30)
+                await fake.wait_for(delivered, timeout=120)  # a safety net: a subprocess bot
             finally:
                 output = await stop_bot(proc)
         # The token did travel (so the scan is not vacuous) ...
