@@ -8,7 +8,9 @@ real entry point runs as a subprocess at DEBUG against the fake Discord and the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_payloads import TEXT_CHANNEL_ID
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 from tests.launch_bot import clock_env
-from tests.test_launcher import bot_env, start_bot, stop_bot
+from tests.test_launcher import bot_env, start_bot
 
 IMAGE = {
     "filename": "a.png",
@@ -33,6 +35,15 @@ IMAGE = {
 }
 FACTOR = 50.0
 TOKEN = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQ.x-Y_z"
+
+
+async def _read_all(proc: asyncio.subprocess.Process) -> str:
+    """Everything the process writes to stdout, read as it is written, until it exits."""
+    assert proc.stdout is not None
+    chunks = []
+    while chunk := await proc.stdout.read(65536):
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
 
 
 def fragments(token: str) -> list[str]:
@@ -51,6 +62,10 @@ async def test_debug_logs_of_a_real_interaction_carry_no_token(tmp_path: Path) -
                 "LOG_LEVEL": "DEBUG",
             }
             proc = await start_bot(tmp_path, env)
+            # Read the log as it comes: DEBUG output (the synced commands with their zh-CN
+            # localisations alone are tens of KB) fills a 64 KiB pipe, and a bot blocked on
+            # writing its log stops working.
+            reader = asyncio.create_task(_read_all(proc))
             try:
                 await fake.wait_for(lambda: fake.gateway.identify_count > 0, timeout=20)
                 handle = await fake.invoke_slash(
@@ -65,7 +80,10 @@ async def test_debug_logs_of_a_real_interaction_carry_no_token(tmp_path: Path) -
 
                 await fake.wait_for(delivered, timeout=120)  # a safety net: a subprocess bot
             finally:
-                output = await stop_bot(proc)
+                if proc.returncode is None:
+                    proc.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(proc.wait(), 20)
+                output = await reader
         # The token did travel (so the scan is not vacuous) ...
         assert any(handle.token in r.path for r in fake.requests)
         assert "INTERACTION_CREATE" in output, "the gateway event was not logged"
