@@ -31,7 +31,7 @@ from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.runner import Runner, RunnerConfig
 from hh_bot.store.factory import open_store
 from hh_bot.store.interface import DRIVER, LeaseLost, Store
-from tests.core_world import CoreWorld, core_world
+from tests.core_world import LEASE, CoreWorld, core_world
 from tests.fakes.happyhorse import TaskScript
 from tests.fakes.recording_delivery import RecordingDelivery
 from tests.pg_server import PgServer
@@ -263,7 +263,9 @@ async def _assert_charged_once(w: CoreWorld, jobs: list[Job]) -> None:
 
 @pytest.mark.postgres
 async def test_two_runners_drive_twenty_jobs_once_each(tmp_path: Path, pg_url: str) -> None:
-    config = RunnerConfig(global_cap=4, per_user_cap=2)
+    # A lease that outlives a loaded machine's scheduling delays (the default 120 s is 0.3 s
+    # of real time at core_world's 400x): this test is about sharing, not takeover.
+    config = RunnerConfig(global_cap=4, per_user_cap=2, lease_length=LEASE)
     async with core_world(tmp_path, config=config, store_url=pg_url) as w:
         other = SecondProcess(w, await open_store(pg_url), config)
         await other.runner.start()
