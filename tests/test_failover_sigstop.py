@@ -7,6 +7,10 @@ runs. A lease length later (``LEASE_LENGTH``, short here) the other process take
 polls, and delivers the video. Then the frozen process is resumed (SIGCONT): its next renewal
 or save finds the lease gone (the fence), and it stops driving the job. On the wire: one
 create, one upload, one video message; in the ledger: reserve + commit.
+
+The scenario runs once per suite, as the fault matrix's row ``sigstop-past-lease``
+(tests/test_matrix_faults.py, through tests/scale_faults.py), which checks all of that; this
+module keeps it and the lease's own tests.
 """
 
 from __future__ import annotations
@@ -50,9 +54,6 @@ class FrozenOutcome:
     frozen_stopped: bool  # the resumed process said it stopped driving the job
 
 
-EXPECTED = FrozenOutcome("done", "reply", ("reserve", "commit"), 1, 1, 1, True, True)
-
-
 async def frozen_past_the_lease(tmp: Path, url: str) -> FrozenOutcome:
     async with scale_world(tmp, url, guilds=2, script=TASK, factor=FACTOR, LEASE_LENGTH=LEASE) as w:
         holder, other = await w.start("0"), await w.start("1")
@@ -91,15 +92,6 @@ async def _running(w: ScaleWorld) -> Job | None:
 async def _final(w: ScaleWorld, job_id: str) -> Job | None:
     job = await w.store.get_job(job_id)
     return job if job is not None and job.state.final else None
-
-
-@pytest.mark.postgres
-@pytest.mark.slow
-async def test_a_holder_frozen_past_its_lease_is_taken_over_and_fenced(
-    tmp_path: Path, pg_server: PgServer
-) -> None:
-    url = await pg_server.emptied_url()
-    assert await frozen_past_the_lease(tmp_path, url) == EXPECTED
 
 
 @pytest.mark.postgres
