@@ -138,7 +138,7 @@ async def test_killed_while_delivering_delivers_exactly_once(
         if route == "channel":  # the bot must fall back to its own token
             await w.wait_job("delivery prompt", lambda j: j.message_id is not None)
             w.discord.expire_token(handle.token)
-        await asyncio.wait_for(hold.arrived.wait(), 20)
+        await asyncio.wait_for(hold.arrived.wait(), 60)
         assert (await w.wait_job("delivery prompt", lambda j: True)).state == "delivering"
         await w.kill()
         hold.release(apply=applied)
@@ -161,7 +161,7 @@ async def test_killed_while_telling_a_failure_tells_the_same_reason(tmp_path: Pa
         )
         await w.start()
         await w.video("blocked prompt")
-        await asyncio.wait_for(hold.arrived.wait(), 20)
+        await asyncio.wait_for(hold.arrived.wait(), 60)
         # Stored as ended, with the notice still owed, before the user is told.
         assert (await w.wait_job("blocked prompt", lambda j: True)).state == "failed"
         assert w.query("SELECT COUNT(*) FROM notices") == [(1,)]

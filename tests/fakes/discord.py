@@ -491,7 +491,7 @@ class FakeDiscord:
         self._abort_checks.remove(check)
 
     async def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 5.0, *, poll: float = 0.05
+        self, predicate: Callable[[], T], timeout: float = 20.0, *, poll: float = 0.05
     ) -> T:
         """Return predicate()'s first truthy value, re-checked on every request, gateway event
         or notify(), and every `poll` seconds (for predicates on bot-side state)."""
