@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest test-two-bots bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The end-to-end tests again, each with two bots on one PostgreSQL database (tests/conftest.py).
+test-two-bots: $(STAMP)
+	$(BIN)/pytest --bots=2
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

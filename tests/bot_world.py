@@ -4,12 +4,18 @@ async with bot_world(tmp_path) as w:
     handle = await w.video("character1 waves", images=[w.image()])
     private = await w.private_answer(handle)    # the ephemeral answer to that user
     result = await w.outcome(handle)            # the public message carrying the result
+
+Two bots (``pytest --bots=2``, or a test marked ``two_bots``): the same world with a second
+bot on one PostgreSQL database, as a deployment of two processes runs (see ``TwoBots``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import re
+import sqlite3
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -17,7 +23,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot import HHBot
+import asyncpg
+
+from bot import HHBot, make_bot
 from cogs.ui import strings as s
 from hh_bot.app import Services, build_services
 from hh_bot.clock import ScaledClock
@@ -25,6 +33,7 @@ from hh_bot.config import Limits, Secret, Settings
 from hh_bot.jobs.model import FINAL_STATES, Job, JobState
 from hh_bot.references.checker import ReferenceChecker
 from hh_bot.references.resolvers import StaticResolver
+from hh_bot.shards import ShardPlan
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_harness import ErrorRecorder, running_bot
 from tests.fakes.discord_interactions import FakeInteraction
@@ -32,14 +41,43 @@ from tests.fakes.discord_payloads import TEXT_CHANNEL_ID, FakeMember, FakeUser, 
 from tests.fakes.happyhorse import FakeHappyHorse, TaskScript
 from tests.fakes.images import POLICY_TABLE, PUBLIC_IMAGES, local_session
 from tests.media_clips import media_settings_for_tests
+from tests.pg_server import PgServer
 
-__all__ = ["PUBLIC_IMAGES", "BotWorld", "bot_world", "offline_checker"]
+__all__ = ["PUBLIC_IMAGES", "BotWorld", "TwoBots", "bot_world", "offline_checker"]
 
 API_KEY = "sk-live-HHKEY-5f0c1d2e3a4b"
 BOT_TOKEN = "MTI1.bot-TOKEN.s3cr3t-value"
 FACTOR = 200.0
 CDN = "https://cdn.discordapp.com/attachments/1000/{n}/{name}"
 _ids = itertools.count(1)
+
+
+@dataclass
+class TwoBots:
+    """Where a world runs a second bot: ``server`` set (by ``tests/conftest.py`` for a test run
+    with two bots), every ``bot_world`` stores in one database on it and starts two bots, as a
+    deployment of two processes on one PostgreSQL does. Each bot has its own services (store
+    connections, runner, leases, API client, temporary folder) and runs one of two shards:
+    the test guild is on shard 0, so the first bot (``BotWorld.bot``) answers its interactions
+    while the second shares the database, the global cap, the queue and every job's lease.
+    ``lease`` is long so that a loaded machine never hands a job over mid-test: handing over
+    has its own tests (the fault row sigstop-past-lease, tests/test_leases.py)."""
+
+    server: PgServer | None = None
+    lease: float = 3600.0
+    urls: dict[Path, str] = field(default_factory=dict)  # the test's databases, by folder
+
+    async def url_for(self, tmp: Path) -> str:
+        """The database of a world in ``tmp``: the same for a restart in the same folder (as
+        SQLite's file there would be), a new one for another folder."""
+        assert self.server is not None
+        if tmp not in self.urls:
+            fresh = self.server.fresh_url if self.urls else self.server.emptied_url
+            self.urls[tmp] = await fresh()
+        return self.urls[tmp]
+
+
+TWO_BOTS = TwoBots()
 
 
 def default_limits() -> Limits:
@@ -73,6 +111,7 @@ class BotWorld:
     errors: ErrorRecorder
     tmp: Path
     extra: dict[str, Any] = field(default_factory=dict)
+    second: HHBot | None = None  # the other bot of a two-bot world (see ``TwoBots``)
 
     @staticmethod
     def image(
@@ -200,6 +239,29 @@ class BotWorld:
     def creates(self) -> int:
         return len(self.hh.creates())
 
+    async def sql(self, statement: str, *args: object) -> None:
+        """Change the bot's database behind its back, as an operator or a forged message
+        could have it (``?`` placeholders), on whichever backend the world uses."""
+        url = self.services.settings.database_url
+        if url.startswith("sqlite:///"):
+
+            def run() -> None:  # in a thread: the bot's own connection needs the loop meanwhile
+                with contextlib.closing(
+                    sqlite3.connect(url[len("sqlite:///") :], timeout=30)
+                ) as db:
+                    db.execute(statement, args)
+                    db.commit()
+
+            await asyncio.to_thread(run)
+            return
+        numbers = itertools.count(1)
+        numbered = re.sub(r"\?", lambda _: f"${next(numbers)}", statement)
+        con = await asyncpg.connect(url)
+        try:
+            await con.execute(numbered, *args)
+        finally:
+            await con.close()
+
 
 def dm_payload(fake: FakeDiscord, payload: dict[str, Any]) -> dict[str, Any]:
     """The same interaction as if sent from the user's DMs (what a guild-only command would
@@ -279,18 +341,31 @@ async def bot_world(
     await hh.start()
     checker = checker or offline_checker()
     world: BotWorld | None = None
+    server = TWO_BOTS.server
+    if server is not None:
+        overrides = {
+            "database_url": await TWO_BOTS.url_for(tmp),
+            "lease_length": TWO_BOTS.lease,
+            **overrides,
+        }
     try:
         async with FakeDiscord(token=BOT_TOKEN, premium_tier=premium_tier) as fake:
             settings = settings_for(tmp, hh, **overrides)
+            if server is not None:
+                settings = replace(settings, shards=ShardPlan(2, (0,)))
             services = await build_services(
                 settings, clock=clock, checker=checker, tmp_dir=tmp / "videos"
             )
-            bot = HHBot(services)
+            bot = HHBot(services) if server is None else make_bot(services, force_sync=False)
             errors = ErrorRecorder(allow=allow_errors)
             try:
                 async with running_bot(fake, bot, BOT_TOKEN, errors=errors):
                     world = BotWorld(clock, hh, fake, bot, services, errors, tmp)
-                    yield world
+                    if server is None:
+                        yield world
+                    else:
+                        async with _second_bot(world, settings) as world.second:
+                            yield world
             finally:
                 for task in world.extra.get("tasks", []) if world else []:
                     task.cancel()
@@ -299,3 +374,23 @@ async def bot_world(
                     await checker._session.close()
     finally:
         await hh.close()
+
+
+@asynccontextmanager
+async def _second_bot(world: BotWorld, settings: Settings) -> AsyncIterator[HHBot]:
+    """The second bot of a two-bot world: shard 1 of 2 on the first one's database."""
+    checker = offline_checker()
+    services = await build_services(
+        replace(settings, shards=ShardPlan(2, (1,))),
+        clock=world.clock,
+        checker=checker,
+        tmp_dir=world.tmp / "videos-second",
+    )
+    bot = make_bot(services, force_sync=False)
+    try:
+        async with running_bot(world.discord, bot, BOT_TOKEN, errors=world.errors):
+            yield bot
+    finally:
+        await services.close()
+        if checker._session is not None:
+            await checker._session.close()

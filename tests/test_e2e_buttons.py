@@ -4,9 +4,6 @@ the same database: the buttons are DynamicItems, re-registered from their custom
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,6 +66,7 @@ def finish_now(w: BotWorld, prompt: str) -> None:
     task.script = replace(task.script, duration=w.clock.now() - task.created_at)
 
 
+@pytest.mark.two_bots
 async def test_cancel_while_queued_releases_and_never_submits(tmp_path: Path) -> None:
     async with bot_world(tmp_path, limits=ONE_SLOT, poll_deadline=HOLD) as w:
         w.hh.scripts.append(TaskScript(duration=HOLD))  # the first job holds the only slot
@@ -159,6 +157,7 @@ async def test_delete_removes_the_result_owner_or_admin_only(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.two_bots
 async def test_buttons_work_after_a_restart(tmp_path: Path) -> None:
     # The long job holds the only slot until the test ends its task, however long the restart
     # takes (it used to run 300 virtual seconds, 1.5 s of real time: on a busy machine it could
@@ -204,12 +203,7 @@ async def test_a_job_of_another_server_is_refused_privately(tmp_path: Path) -> N
 
         # The same custom id reaching the bot from another server (a copied message, a forged
         # click): the stored job says where it belongs.
-        def move() -> None:  # in a thread: the bot's own connection needs the loop meanwhile
-            with contextlib.closing(sqlite3.connect(tmp_path / "hh.sqlite3", timeout=30)) as db:
-                db.execute("UPDATE jobs SET guild_id = ? WHERE id = ?", (GUILD_ID + 1, job_id))
-                db.commit()
-
-        await asyncio.to_thread(move)
+        await w.sql("UPDATE jobs SET guild_id = ? WHERE id = ?", GUILD_ID + 1, job_id)
         click = await w.discord.click_button(second.id, f"hh:cancel:{job_id}")
         assert (await answer(w, click)).content == s.NOT_THIS_SERVER
         assert (await w.services.store.get_job(job_id)).state is JobState.QUEUED

@@ -138,6 +138,7 @@ async def test_moderation_at_create_shows_the_moderation_message(tmp_path: Path)
         assert s.STATE_LABEL[JobState.FAILED] in result.embeds[0]["description"]
 
 
+@pytest.mark.two_bots
 async def test_token_expiring_mid_job_delivers_by_channel_message(tmp_path: Path) -> None:
     async with bot_world(tmp_path, script=LONG, factor=FACTOR) as w:
         handle = await w.video()

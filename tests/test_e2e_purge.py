@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cogs.ui import strings as s
 from hh_bot.access.purge import ANONYMOUS_ID
 from tests.bot_world import BotWorld, bot_world
@@ -35,6 +37,7 @@ async def totals(w: BotWorld) -> tuple[int, int, int, int]:
     )
 
 
+@pytest.mark.sqlite_file
 async def test_purge_removes_the_members_text_from_the_file_and_keeps_totals(
     tmp_path: Path,
 ) -> None:
@@ -74,6 +77,7 @@ async def test_purge_removes_the_members_text_from_the_file_and_keeps_totals(
         assert f"<@{ALICE_ID}>" not in report.embeds[0]["description"]
 
 
+@pytest.mark.sqlite_file
 async def test_a_user_who_left_the_server_can_be_purged(tmp_path: Path) -> None:
     async with bot_world(tmp_path) as w:
         start_of_a_day(w)

@@ -8,6 +8,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from hh_bot.jobs.model import JobState
 from tests.bot_world import bot_world, default_limits
 from tests.fakes.discord_payloads import ALICE_ID, BOB_ID, StoredMessage
@@ -34,6 +36,7 @@ def assert_moved_up(shown: list[int], *, behind_bob: int) -> None:
     assert after == sorted(after, reverse=True) and after[-1] == 1, shown
 
 
+@pytest.mark.two_bots
 async def test_a_later_user_starts_before_a_burst_and_the_cap_holds(tmp_path: Path) -> None:
     limits = replace(default_limits(), global_active_cap=2, max_concurrent_per_user=2)
     async with bot_world(tmp_path, limits=limits) as w:

@@ -7,9 +7,6 @@ private and costs nothing; autocomplete offers the member's finished jobs on thi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -152,12 +149,7 @@ async def test_refusals_are_private_and_cost_nothing(tmp_path: Path) -> None:
         unfinished = await refused(running_id)
         assert unfinished.startswith(s.SHOW_UNFINISHED.split("(")[0].format(job_id=running_id))
 
-        def move() -> None:  # in a thread: the bot's own connection needs the loop meanwhile
-            with contextlib.closing(sqlite3.connect(tmp_path / "hh.sqlite3", timeout=30)) as db:
-                db.execute("UPDATE jobs SET guild_id = ? WHERE id = ?", (GUILD_ID + 1, job.id))
-                db.commit()
-
-        await asyncio.to_thread(move)
+        await w.sql("UPDATE jobs SET guild_id = ? WHERE id = ?", GUILD_ID + 1, job.id)
         assert await refused(job.id) == s.SHOW_OTHER_SERVER.format(job_id=job.id)
         assert w.creates() == creates
 

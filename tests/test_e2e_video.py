@@ -10,6 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cogs.ui import strings as s
 from hh_bot.jobs.model import JobState
 from tests.bot_world import BotWorld, bot_world, default_limits, offline_checker
@@ -31,6 +33,7 @@ def fields(embed: dict[str, Any]) -> dict[str, str]:
     return {f["name"]: f["value"] for f in embed.get("fields", [])}
 
 
+@pytest.mark.two_bots
 async def test_video_with_attachment_delivers_the_exact_bytes(tmp_path: Path) -> None:
     async with bot_world(tmp_path) as w:
         w.hh.video_bytes = bytes(range(256)) * 1200  # 300 KB, distinct from the default
@@ -164,6 +167,7 @@ def edit_state_text(edit: RecordedRequest) -> str:
     return str(embeds[0].get("description", ""))
 
 
+@pytest.mark.two_bots
 async def test_queue_position_shown_and_updated_under_the_global_cap(tmp_path: Path) -> None:
     limits = replace(default_limits(), global_active_cap=1)
     short = TaskScript(duration=60)
@@ -191,6 +195,7 @@ async def test_queue_position_shown_and_updated_under_the_global_cap(tmp_path: P
         assert w.creates() == 3
 
 
+@pytest.mark.two_bots
 async def test_ten_users_at_once_each_get_exactly_one_result(tmp_path: Path) -> None:
     async with bot_world(tmp_path, script=TaskScript(duration=60)) as w:
         users = [w.add_member(f"user{i}") for i in range(10)]

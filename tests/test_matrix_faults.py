@@ -548,6 +548,7 @@ def scale_row(run: Callable[[Path], Awaitable[scale_faults.Seen]]) -> CoreRun:
 
 
 PG = (pytest.mark.postgres, pytest.mark.slow)
+SQLITE_FILE = (pytest.mark.sqlite_file,)  # locks the SQLite file: one bot only (conftest.py)
 REFUSED_START = Outcome("none", "start", "", (), 0)
 
 REJECTED = "The video service rejected the request:"
@@ -745,11 +746,11 @@ ROWS: list[Row] = [
         done("runner"), core=clean_stop_while_submitting),
     # -- the database --------------------------------------------------------------------
     Row("db-busy-briefly", "database", "another writer holds the lock < busy_timeout",
-        done(), during=brief_lock_at_task_end),
+        done(), during=brief_lock_at_task_end, marks=SQLITE_FILE),
     Row("db-locked-admission", "database", "locked past busy_timeout when the job is admitted",
-        refused(s.INTERNAL), lock_before, allow=(sqlite3.OperationalError,)),
+        refused(s.INTERNAL), lock_before, allow=(sqlite3.OperationalError,), marks=SQLITE_FILE),
     Row("db-locked-mid-job", "database", "locked past busy_timeout when the task ends",
-        done(), during=long_lock_at_task_end),
+        done(), during=long_lock_at_task_end, marks=SQLITE_FILE),
     # -- media: fitting to the route's limit, the archive (real H.264 clips) --------------
     Row("media-corrupt-mp4", "media", "a 12 MB MP4 from the API with its last packets missing",
         done(message=UNSHRUNK), api_sends(big_clip_cut)),

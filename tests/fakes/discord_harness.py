@@ -74,9 +74,10 @@ class ErrorRecorder(logging.Handler):
         self.after_close: list[RecordedError] = []  # shutdown artifacts, never fail a test
         self.closing = False
         self._fake: FakeDiscord | None = None
-        self._tree: app_commands.CommandTree[Any] | None = None
-        self._had_own: bool = False
-        self._own: Any = None
+        # (tree, whether it had its own on_error, that handler): one per bot installed, so
+        # one recorder can watch several bots at once (tests.bot_world's two-bot mode)
+        self._trees: list[tuple[app_commands.CommandTree[Any], bool, Any]] = []
+        self._installs = 0
 
     # logging.Handler
     def emit(self, record: logging.LogRecord) -> None:
@@ -116,16 +117,15 @@ class ErrorRecorder(logging.Handler):
             raise AssertionError(problem)
 
     def install(self, bot: discord.Client, fake: FakeDiscord | None = None) -> None:
-        logging.getLogger("discord").addHandler(self)
+        logging.getLogger("discord").addHandler(self)  # once: the logger keeps no duplicates
+        self._installs += 1
         self.closing = False
-        self._fake = fake
-        if fake is not None:
+        if fake is not None and self._fake is None:
+            self._fake = fake
             fake.add_abort_check(self.problem)
         tree = getattr(bot, "tree", None)
         if isinstance(tree, app_commands.CommandTree):
-            self._tree = tree
-            self._had_own = "on_error" in vars(tree)
-            self._own = vars(tree).get("on_error")
+            self._trees.append((tree, "on_error" in vars(tree), vars(tree).get("on_error")))
             original = tree.on_error
 
             async def on_error(
@@ -137,16 +137,20 @@ class ErrorRecorder(logging.Handler):
             tree.on_error = on_error  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
+        """Undo the latest ``install``; the last one also stops listening."""
+        if self._trees:
+            tree, had_own, own = self._trees.pop()
+            if had_own:
+                tree.on_error = own  # type: ignore[method-assign]
+            else:
+                del tree.on_error
+        self._installs -= 1
+        if self._installs > 0:
+            return
         logging.getLogger("discord").removeHandler(self)
         if self._fake is not None:
             self._fake.remove_abort_check(self.problem)
             self._fake = None
-        if self._tree is not None:
-            if self._had_own:
-                self._tree.on_error = self._own  # type: ignore[method-assign]
-            else:
-                del self._tree.on_error
-            self._tree = None
 
 
 @contextlib.asynccontextmanager
