@@ -112,6 +112,12 @@ async def test_killed_while_downloading_fetches_again(tmp_path: Path) -> None:
 # Where the delivery was when the bot died: the upload (a bot-token post in the channel, or the
 # interaction-token edit of the reply) reached Discord, which either did it ("applied": the
 # client died before reading the answer) or never got it ("dropped").
+# The bot stops using an interaction token 14 clock minutes after the command (cogs/delivery.py):
+# 4.2 s of real time at the crash world's x200, which a loaded machine can spend between the
+# command and the upload, and the video then goes by the channel instead of the held reply.
+# At x40 that is 21 s: the reply is the route however busy the machine is.
+REPLY_FACTOR = 40.0
+
 UPLOAD_ROUTES = {
     "channel": ("POST", r"^/channels/\d+/messages$"),
     "reply": ("PATCH", r"^/webhooks/\d+/[^/]+/messages/\d+$"),
@@ -130,7 +136,7 @@ UPLOAD_ROUTES = {
 async def test_killed_while_delivering_delivers_exactly_once(
     tmp_path: Path, route: str, applied: bool, token_expired_at_restart: bool
 ) -> None:
-    async with crash_world(tmp_path) as w:
+    async with crash_world(tmp_path, factor=REPLY_FACTOR) as w:
         method, path = UPLOAD_ROUTES[route]
         hold = w.discord.hold_next(method, path, with_files=True)
         await w.start()
@@ -152,7 +158,7 @@ async def test_killed_while_delivering_delivers_exactly_once(
 
 
 async def test_killed_while_telling_a_failure_tells_the_same_reason(tmp_path: Path) -> None:
-    async with crash_world(tmp_path) as w:
+    async with crash_world(tmp_path, factor=REPLY_FACTOR) as w:
         w.hh.create_faults.append("moderation")
         hold = w.discord.hold_next(
             "PATCH",
