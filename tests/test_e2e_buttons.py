@@ -153,7 +153,10 @@ async def test_delete_removes_the_result_owner_or_admin_only(tmp_path: Path) -> 
         assert (await answer(w, click)).content == s.DELETED_OK
         await w.discord.wait_for(lambda: results[1].deleted)
         for job_id in ids:  # deleting the message does not touch the job or its charge
-            assert (await w.services.store.get_job(job_id)).state is JobState.DONE
+            # (stored done once delivered: the file is on the wire a moment before that)
+            await stored(w, job_id, JobState.DONE)
+            ledger = await w.services.store.ledger(job_id)
+            assert [e.kind for e in ledger] == ["reserve", "commit"]
 
 
 @pytest.mark.slow
