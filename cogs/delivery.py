@@ -1,25 +1,20 @@
-"""Discord's side of the core's delivery interface.
+"""Discord's side of the core's delivery interface: showing progress, the video, or why not.
 
-While the interaction token lives (minus a safety margin) the job's reply is edited through it;
-after that the bot token takes over: the progress reply is edited as the bot's own message and
-the outcome is posted in the channel, mentioning the user and replying to the original; if the
-channel refuses, the user gets a DM; if that is refused too, the reply itself shows the outcome
-(the link, for a video).
+While the interaction token lives the job's reply shows the outcome (``cogs.reply``); after
+that the outcome is posted in the channel, mentioning the user and replying to the original; if
+the channel refuses, the user gets a DM; if that is refused too, the reply itself shows the
+outcome (the link, for a video). A user's /settings may ask for the DM first.
 
-Telling is idempotent, because a restart may repeat it: before posting, recent messages of the
-channel (or DM) are searched for this job's marker, and the reply itself is checked for already
+Telling is idempotent, because a restart may repeat it: before posting, the channel (or DM) is
+searched for this job's notice (``cogs.posted``), and the reply itself is checked for already
 showing the outcome (a token edit that landed just before a crash).
 
-Discord's answers on the way: 50027 (token gone) moves on to the bot token, and that token is
-not used again for the job; 10008 (reply deleted) and 30046 (an hour-old reply) move on to
-posting, and that reply is not edited again; 40005/413 (too large) resends with a file for the
-next smaller limit (the guild's after the reply's, 10 MiB after a channel's), else without one,
-50013 (channel refused) goes to the DM, 50007 (DM refused) to the reply edit; 429s are retried
-by discord.py itself.
-
-Every route asks the notice for a file within its own limit (``cogs.video_notice``): the
-original when it fits, else a copy the core fits to that limit (which may take an ffmpeg run,
-so the token's life is checked again after it), else the link alone.
+Discord's answers on the way: 40005/413 (too large) resends with a file for the next smaller
+limit (the guild's after the reply's, 10 MiB after a channel's), else without one; 50013
+(channel refused) goes to the DM, 50007 (DM refused) to the reply edit; 429s are retried by
+discord.py itself. Every route asks the notice for a file within its own limit
+(``cogs.video_notice``): the original when it fits, else a copy the core fits to that limit
+(which may take an ffmpeg run, so the token's life is checked again after it), else the link.
 
 The network on the way: discord.py passes transport failures through untouched
 (``aiohttp.ClientError``, ``OSError``, ``TimeoutError``: ``TRANSPORT``). The one rule here is
@@ -33,16 +28,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from contextlib import aclosing
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import discord
 
 from cogs.notice import (
-    NO_MORE_EDITS,
-    TOKEN_GONE,
     TOO_LARGE,
     TRANSPORT,
-    UNREACHED,
     Notice,
     Upload,
     code_of,
@@ -50,9 +42,11 @@ from cogs.notice import (
     no_file,
 )
 from cogs.pacing import ChannelPacer
+from cogs.posted import PostedSearch, quietly
+from cogs.reply import TOKEN_MARGIN, JobReply
 from cogs.ui import strings as s
 from cogs.ui.buttons import job_view
-from cogs.ui.embeds import footer_marks, job_embed, shows_state
+from cogs.ui.embeds import job_embed
 from cogs.video_notice import uploads, video_notice
 from hh_bot.clock import Clock
 from hh_bot.errors import HHError, JobCanceled
@@ -62,9 +56,6 @@ from hh_bot.jobs.model import Job, JobState
 
 log = logging.getLogger(__name__)
 
-TOKEN_MARGIN = 60.0  # stop using an interaction token this long before it expires
-HISTORY_SCAN = 200  # messages read after the reply when looking for a notice already posted
-REPLY_SCAN = 50  # latest messages read for a progress reply whose post went unanswered
 DM_UPLOAD_LIMIT = 10 * 1024 * 1024
 T = TypeVar("T")
 
@@ -72,11 +63,9 @@ T = TypeVar("T")
 class DiscordDelivery:
     def __init__(self, bot: discord.Client, clock: Clock, *, token_margin: float = TOKEN_MARGIN):
         self._bot = bot
-        self._clock = clock
-        self._margin = token_margin
         self._pacer = ChannelPacer(clock)
-        self._dead_tokens: set[str] = set()  # jobs whose interaction token Discord called gone
-        self._frozen: set[str] = set()  # jobs whose reply takes no more edits (NO_MORE_EDITS)
+        self._reply = JobReply(bot, clock, self._pacer, token_margin=token_margin)
+        self._posted = PostedSearch(bot)
 
     @property
     def pacer(self) -> ChannelPacer:
@@ -90,7 +79,7 @@ class DiscordDelivery:
             await self._show_progress(job, view)
 
     async def _show_progress(self, job: Job, view: ProgressView) -> None:
-        if job.reply.message_id is None or job.id in self._frozen:
+        if not self._reply.takes_edits(job):
             return  # no reply that takes edits: nothing to show progress on, no error either
         slot = self._pacer.try_slot(job.reply.channel_id)
         if slot is None:
@@ -98,7 +87,7 @@ class DiscordDelivery:
         async with slot:
             embed = job_embed(job, view)
             buttons = job_view(job.id, cancel=view.state is JobState.QUEUED)
-            edited = await self._edit_reply(
+            edited = await self._reply.edit(
                 job, paced=True, content=None, embed=embed, view=buttons
             )
         if not edited:
@@ -128,8 +117,8 @@ class DiscordDelivery:
             by_dm = await self._by_dm_first(job, notice)
             if by_dm is not None:
                 return by_dm
-        if self._token_valid(job) and reply.message_id is not None:
-            told = await self._settle_reply_if_told(job, notice, token=True)
+        if self._reply.token_valid(job) and reply.message_id is not None:
+            told = await self._reply.settle_if_told(job, notice, token=True)
             if told is not None:  # a repeat after a restart: that edit had landed
                 return ResultMessage(told.id, reply.channel_id)
             # A 413 means the user's allowance (Nitro) is smaller than Discord said: the
@@ -137,7 +126,7 @@ class DiscordDelivery:
             limits = (reply.interaction_upload_limit, reply.guild_upload_limit)
             async with aclosing(uploads(notice, limits)) as attempts:
                 async for attempt in attempts:
-                    if not self._token_valid(job):  # (that read: 50027? a long fit?)
+                    if not self._reply.token_valid(job):  # (that read: 50027? a long fit?)
                         break
                     placed = await self._upload_by_token(job, notice, attempt)
                     if isinstance(placed, ResultMessage):
@@ -152,8 +141,8 @@ class DiscordDelivery:
         when the DM can't take it: the caller goes on with the product spec's routes."""
         dm: discord.DMChannel | None = None
         try:
-            dm = await self._bot.create_dm(discord.Object(job.user_id))  # type: ignore[arg-type]
-            message = await self._find_post(job, dm)
+            dm = await self._bot.create_dm(discord.Object(job.user_id))
+            message = await self._posted.notice(job, dm)
             if message is None:
                 # A repeat after a restart: an earlier attempt may have gone the usual way
                 # (DMs were closed then); never tell twice.
@@ -165,13 +154,13 @@ class DiscordDelivery:
             log.info("job %s: DM first refused (%s), the usual routes", job.id, code_of(error))
             return None
         except TRANSPORT as error:  # it may have landed with its answer lost: look once
-            landed = None if dm is None else await self._quietly(self._find_post(job, dm))
+            landed = None if dm is None else await quietly(self._posted.notice(job, dm))
             if landed is None:
                 log.info("job %s: DM first unanswered (%s)", job.id, type(error).__name__)
                 return None
             message = landed
         said = s.SENT_BY_DM.format(user_id=job.user_id)
-        await self._edit_reply(
+        await self._reply.edit(
             job, content=said, embed=notice.embed, view=None, attachments=[],
             allowed_mentions=discord.AllowedMentions.none(),
         )  # fmt: skip
@@ -180,13 +169,13 @@ class DiscordDelivery:
     async def _told_in_channel(self, job: Job, notice: Notice) -> ResultMessage | None:
         """Where the outcome already is in the channel (the reply, or a post), if anywhere."""
         reply = job.reply
-        told = await self._quietly(
-            self._settle_reply_if_told(job, notice, token=self._token_valid(job))
+        told = await quietly(
+            self._reply.settle_if_told(job, notice, token=self._reply.token_valid(job))
         )
         if told is not None:
             return ResultMessage(told.id, reply.channel_id)
         channel = self._bot.get_partial_messageable(reply.channel_id)
-        posted = await self._quietly(self._scan(job, channel))
+        posted = await quietly(self._posted.scan(job, channel))
         return None if posted is None else ResultMessage(posted.id, reply.channel_id)
 
     async def _upload_by_token(
@@ -198,7 +187,7 @@ class DiscordDelivery:
         assert reply.message_id is not None
         try:
             async with await self._pacer.slot(reply.channel_id):
-                message = await self._webhook(job).edit_message(
+                message = await self._reply.webhook(job).edit_message(
                     reply.message_id,
                     content=notice.text(attempt.shown if attempt else "link"),
                     embed=notice.embed,
@@ -208,7 +197,7 @@ class DiscordDelivery:
                 )
             return ResultMessage(message.id, reply.channel_id)
         except discord.HTTPException as error:
-            self._note_token(job, error)
+            self._reply.note_token(job, error)
             if attempt is not None and code_of(error) in TOO_LARGE:
                 return True  # larger than Discord allows here after all: smaller, or the link
             # Token gone, reply deleted, or anything else: post instead.
@@ -217,7 +206,7 @@ class DiscordDelivery:
         except TRANSPORT as error:
             # The upload may have landed with its answer lost: look before posting.
             log.info("job %s: upload unanswered (%s)", job.id, type(error).__name__)
-            landed = await self._settle_reply_if_told(job, notice, token=True)
+            landed = await self._reply.settle_if_told(job, notice, token=True)
             if landed is not None:
                 return ResultMessage(landed.id, reply.channel_id)
             return False
@@ -226,35 +215,25 @@ class DiscordDelivery:
         reason = s.error_message(error)
         embed = job_embed(job, detail=reason)
         if isinstance(error, JobCanceled):
-            await self._edit_reply(job, content=None, embed=embed, view=None)
+            await self._reply.edit(job, content=None, embed=embed, view=None)
             return
-        if self._token_valid(job) and job.reply.message_id is not None:
+        if self._reply.token_valid(job) and job.reply.message_id is not None:
             try:
                 async with await self._pacer.slot(job.reply.channel_id):
-                    await self._webhook(job).edit_message(
+                    await self._reply.webhook(job).edit_message(
                         job.reply.message_id, content=None, embed=embed, view=None, attachments=[]
                     )
                 return
             except discord.HTTPException as exc:
-                self._note_token(job, exc)
+                self._reply.note_token(job, exc)
                 log.info("job %s: reply not editable (%s), posting", job.id, code_of(exc))
             except TRANSPORT as exc:  # the edit may have landed: _post looks at the reply
                 log.info("job %s: reply edit unanswered (%s)", job.id, type(exc).__name__)
         await self._tell(job, failure_notice(job, error))
 
     async def find_reply(self, job: Job) -> int | None:
-        """The id of the job's progress reply among the channel's latest messages, if a post
-        of it landed although its answer was lost; None when not found or not readable."""
-        channel = self._bot.get_partial_messageable(job.reply.channel_id)
-        me = self._bot.user
-
-        async def scan() -> int | None:
-            async for message in channel.history(limit=REPLY_SCAN):
-                if me is not None and message.author.id == me.id and footer_marks(message, job.id):
-                    return message.id
-            return None
-
-        return await self._quietly(scan())
+        """The id of the job's progress reply, if a post of it landed with its answer lost."""
+        return await self._posted.reply(job)
 
     # -- telling by message ------------------------------------------------------------------
 
@@ -263,7 +242,7 @@ class DiscordDelivery:
         try:
             message = await self._post(job, notice)
         except DeliveryError:
-            edited = await self._edit_reply(
+            edited = await self._reply.edit(
                 job,
                 token=False,
                 content=notice.last_resort,
@@ -278,7 +257,7 @@ class DiscordDelivery:
             return ResultMessage(job.reply.message_id, job.reply.channel_id)
         if message.id != job.reply.message_id:
             # The old progress reply shows the end too (it can't be left at "Uploading").
-            await self._edit_reply(job, content=None, embed=notice.embed, view=None)
+            await self._reply.edit(job, content=None, embed=notice.embed, view=None)
         return ResultMessage(message.id, message.channel.id)
 
     async def _post(self, job: Job, notice: Notice) -> discord.Message:
@@ -288,7 +267,7 @@ class DiscordDelivery:
         again for it before the DM is tried."""
         channel = self._bot.get_partial_messageable(job.reply.channel_id)
         try:
-            told = await self._find_post(job, channel) or await self._settle_reply_if_told(
+            told = await self._posted.notice(job, channel) or await self._reply.settle_if_told(
                 job, notice, token=False
             )
             return told or await self._send(job, channel, notice, ref=True)
@@ -298,7 +277,7 @@ class DiscordDelivery:
             log.info("job %s: channel refused (%s), sending a DM", job.id, code_of(error))
         except TRANSPORT as error:
             log.info("job %s: channel unanswered (%s)", job.id, type(error).__name__)
-            landed = await self._quietly(self._find_post(job, channel))
+            landed = await quietly(self._posted.notice(job, channel))
             if landed is not None:
                 return landed
         with using_locale(job.reply.locale):  # a DM speaks the user's language
@@ -307,79 +286,16 @@ class DiscordDelivery:
     async def _post_dm(self, job: Job, notice: Notice) -> discord.Message:
         dm: discord.DMChannel | None = None
         try:
-            dm = await self._bot.create_dm(discord.Object(job.user_id))  # type: ignore[arg-type]
-            return await self._find_post(job, dm) or await self._send(job, dm, notice, ref=False)
+            dm = await self._bot.create_dm(discord.Object(job.user_id))
+            told = await self._posted.notice(job, dm)
+            return told or await self._send(job, dm, notice, ref=False)
         except discord.HTTPException as error:
             raise DeliveryError(f"DM refused: {code_of(error)}") from None
         except TRANSPORT as error:
-            landed = None if dm is None else await self._quietly(self._find_post(job, dm))
+            landed = None if dm is None else await quietly(self._posted.notice(job, dm))
             if landed is not None:
                 return landed
             raise DeliveryError(f"DM unanswered: {type(error).__name__}") from None
-
-    async def _quietly(self, call: Awaitable[T]) -> T | None:
-        """A read that may fail for any Discord or network reason: None then."""
-        try:
-            return await call
-        except UNREACHED:
-            return None
-
-    async def _find_post(self, job: Job, target: discord.abc.Messageable) -> discord.Message | None:
-        """This job's notice among the messages of ``target``, if already posted. A read
-        changes nothing, so one the network failed is simply made again, once."""
-        try:
-            return await self._scan(job, target)
-        except TRANSPORT as error:
-            log.info("job %s: history unanswered (%s), reading again", job.id, type(error).__name__)
-            return await self._scan(job, target)
-
-    async def _scan(self, job: Job, target: discord.abc.Messageable) -> discord.Message | None:
-        """Everything after the progress reply (bounded), else the most recent messages."""
-        me = self._bot.user
-        reply_id = job.reply.message_id
-        after = discord.Object(reply_id) if reply_id is not None else None
-        async for message in target.history(limit=HISTORY_SCAN, after=after):
-            if (
-                me is not None
-                and message.author.id == me.id
-                and message.id != reply_id  # the reply carries the marker too
-                and footer_marks(message, job.id)
-            ):
-                return message
-        return None
-
-    async def _settle_reply_if_told(
-        self, job: Job, notice: Notice, *, token: bool
-    ) -> discord.Message | None:
-        """The reply, if it already carries this outcome (an edit that landed just before a
-        crash, or whose answer was lost), read through the interaction token or the bot's own.
-
-        May edit: a resumed job may have redrawn its progress over it since; the video attached
-        to the reply survives that, and the reply is then made to show the end again."""
-        reply = job.reply
-        if reply.message_id is None:
-            return None
-        try:
-            if token:
-                message = await self._webhook(job).fetch_message(reply.message_id)
-            else:
-                channel = self._bot.get_partial_messageable(reply.channel_id)
-                message = await channel.fetch_message(reply.message_id)
-        except discord.HTTPException as error:  # deleted, or not readable: not shown there
-            if token:
-                self._note_token(job, error)
-            return None
-        except TRANSPORT:  # not known to show it; the caller looks elsewhere
-            return None
-        if shows_state(message, job.id, notice.state):
-            return message
-        landed = notice.shown_by([a.filename for a in message.attachments])
-        if landed is not None:
-            content = notice.text(landed)
-            fields = {"content": content, "embed": notice.embed, "view": notice.view}
-            await self._edit_reply(job, token=token, **fields)
-            return message
-        return None
 
     async def _send(
         self,
@@ -422,65 +338,8 @@ class DiscordDelivery:
                 file=attached.file if attached else discord.utils.MISSING,
                 view=notice.view or discord.utils.MISSING,
                 allowed_mentions=mention(job),
-                reference=reference,
+                reference=reference,  # type: ignore[arg-type]  # None: no reply (accepted)
             )
-
-    # -- the reply ---------------------------------------------------------------------------
-
-    def _token_valid(self, job: Job) -> bool:
-        reply = job.reply
-        return (
-            bool(reply.interaction_token)
-            and job.id not in self._dead_tokens
-            and self._clock.now() < reply.token_expires_at - self._margin
-        )
-
-    def _note_token(self, job: Job, error: discord.HTTPException) -> None:
-        """Remember a token Discord called gone: the bot token serves this job from now on."""
-        if code_of(error) in TOKEN_GONE:
-            self._dead_tokens.add(job.id)
-
-    def _webhook(self, job: Job) -> discord.Webhook:
-        assert job.reply.interaction_token is not None
-        return discord.Webhook.partial(
-            job.reply.application_id, job.reply.interaction_token, client=self._bot
-        )
-
-    async def _edit_reply(
-        self, job: Job, *, token: bool = True, paced: bool = False, **fields: Any
-    ) -> bool:
-        """Edit the progress reply by token while it lives (unless ``token`` is False), else as
-        the bot's own message. Best effort: returns whether the edit went through. ``paced``
-        says the caller holds a slot of the channel's budget for it."""
-        reply = job.reply
-        if reply.message_id is None or job.id in self._frozen:
-            return False
-        slot = None if paced else await self._pacer.slot(reply.channel_id)
-        try:
-            if token and self._token_valid(job):
-                try:
-                    await self._webhook(job).edit_message(reply.message_id, **fields)
-                    return True
-                except discord.HTTPException as error:
-                    self._note_token(job, error)
-                    if code_of(error) not in TOKEN_GONE:
-                        raise
-            channel = self._bot.get_partial_messageable(reply.channel_id)
-            await channel.get_partial_message(reply.message_id).edit(**fields)
-            return True
-        except discord.HTTPException as error:
-            # Deleted reply, missing permissions, an hour-old reply (30046), rate limits that
-            # outlasted retries: the outcome is still told by message, so this is best effort.
-            log.info("job %s: reply edit skipped (%s)", job.id, code_of(error))
-            if code_of(error) in NO_MORE_EDITS:
-                self._frozen.add(job.id)  # what is left to say is posted, not edited
-            return False
-        except TRANSPORT as error:  # dropped, lost or stalled: the next edit says it again
-            log.info("job %s: reply edit unanswered (%s)", job.id, type(error).__name__)
-            return False
-        finally:
-            if slot is not None:
-                slot.end()
 
 
 def failure_notice(job: Job, error: HHError) -> Notice:
