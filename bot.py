@@ -67,6 +67,9 @@ class HHBot(commands.Bot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        trace = services.discord_trace()  # counts 429s for /metrics (METRICS_PORT)
+        if trace is not None:
+            options["http_trace"] = trace
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -75,7 +78,6 @@ class HHBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
             **options,
-            http_trace=services.discord_trace(),  # counts 429s for /metrics (METRICS_PORT)
         )
         self.services = services
         install_locale_hook(self)  # each interaction in its user's language

@@ -7,7 +7,7 @@ the job's buttons must not act.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 
@@ -15,9 +15,9 @@ from cogs.ui import strings as s
 from hh_bot.jobs.model import Job
 
 if TYPE_CHECKING:
-    pass
+    from bot import HHBot
 
-Interaction = discord.Interaction["HHBot"]
+Interaction: TypeAlias = "discord.Interaction[HHBot]"
 
 
 async def say(interaction: Interaction, text: str) -> None:
