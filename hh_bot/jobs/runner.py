@@ -1,16 +1,16 @@
 """Drives every job from queue to a final state the user can see, and resumes them after a restart.
 
 One dispatcher starts queued jobs fairly while fewer than the global cap of tasks are active at
-the API; each started job runs in its own task: submit → poll → download → deliver. The cap,
-the fair order and when each user was last served are the store's (``Store.claim_next``), so
-they hold across bot processes sharing one database. The store is
-the source of truth: each step is saved before the next one acts, so a restart knows where every
-job stands (see ``resume``). Delivery is idempotent, which makes a repeated last step harmless.
-A job that ends without a video is stored final together with the notice its owner is owed,
-then told; a notice a crash interrupted is told on the next start, with the same reason.
-Each job is driven by one process at a time: the runner holds its lease while it drives it
-(``leasing.py``), takes over jobs whose lease expired, and stops driving a job whose lease
-another process took (its next save raises ``LeaseLost``; nothing is told or delivered).
+the API; each started job runs in its own task: submit → poll (``waiting.py``) → download →
+deliver (``handover.py``). The cap, the fair order and when each user was last served are the
+store's (``Store.claim_next``), so they hold across bot processes sharing one database. The
+store is the source of truth: each step is saved before the next one acts, so a restart knows
+where every job stands (see ``resume``). Delivery is idempotent, which makes a repeated last
+step harmless. A job that ends without a video is stored final together with the notice its
+owner is owed, then told; a notice a crash interrupted is told on the next start, with the
+same reason. Each job is driven by one process at a time: the runner holds its lease while it
+drives it (``leasing.py``), takes over jobs whose lease expired, and stops driving a job whose
+lease another process took (its next save raises ``LeaseLost``; nothing is told or delivered).
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ from hh_bot.errors import (
     DownloadError,
     HHError,
     JobCanceled,
-    TaskExpired,
-    TaskFailed,
-    Throttled,
     UnknownOutcome,
     UpstreamError,
 )
@@ -43,6 +40,7 @@ from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.notices import Endings
 from hh_bot.jobs.polling import PollPlanner
 from hh_bot.jobs.progress import ProgressPainter
+from hh_bot.jobs.waiting import TaskWatch
 from hh_bot.media.archive import Archive
 from hh_bot.media.fit import Fitter
 from hh_bot.store.interface import Store
@@ -91,12 +89,18 @@ class Runner:
         self._api = api
         self._delivery = delivery
         self._clock = clock
-        self._planner = planner
         self._config = config
         self._tmp_dir = tmp_dir
         self._leases = JobLeases(store, clock, config.lease_length)
         leased = LeasedDelivery(delivery, self._leases)  # what a job's own task tells
         self._progress = ProgressPainter(leased, clock, planner, config.progress_interval)
+        self._watch = TaskWatch(
+            api=api,
+            clock=clock,
+            planner=planner,
+            progress=self._progress,
+            poll_deadline=config.poll_deadline,
+        )
         self._endings = Endings(store, delivery, clock)  # notices owed, cancels
         self._job_endings = Endings(store, leased, clock)
         self._handover = Handover(
@@ -384,7 +388,7 @@ class Runner:
             else:
                 if stored:
                     log.info("job %s: the stored video link has expired; polling again", job.id)
-                status = await self._await_completion(job, resumed=resumed or bool(stored))
+                status = await self._watch.until_done(job, resumed=resumed or bool(stored))
             self._active.pop(job.id, None)
             self._wake.set()
             try:
@@ -394,7 +398,7 @@ class Runner:
                 if not stale or job.task_id is None:
                     raise
                 log.info("job %s: the stored video link was refused; polling again", job.id)
-                fresh = await self._await_completion(job, resumed=True)
+                fresh = await self._watch.until_done(job, resumed=True)
                 job = await self._handover.fetch_and_deliver(job, fresh)
         except LeaseLost:
             raise
@@ -408,52 +412,6 @@ class Runner:
         assert job.result_url is not None
         completed = job.completed_at or job.updated_at
         return link_expiry(job.result_url, completed) <= self._clock.now()
-
-    async def _await_completion(self, job: Job, *, resumed: bool) -> TaskStatus:
-        """Poll until the task ends. The deadline applies only after one poll, so a job
-        resumed after a long outage still finds the video that finished meanwhile."""
-        assert job.task_id is not None
-        submitted = job.submitted_at or job.created_at
-        deadline = submitted + self._config.poll_deadline
-        polls = errors = 0
-        retry_after: float | None = None
-        p = job.params
-        running_at = submitted  # the last poll that found the task still running
-        while True:
-            now = self._clock.now()
-            if errors:
-                delay = self._planner.error_delay(errors, retry_after)
-            else:
-                delay = self._planner.next_delay(now - submitted, polls, p.resolution, p.duration)
-            if polls:
-                if now >= deadline:
-                    raise TaskExpired("deadline", code="deadline")
-                delay = min(delay, deadline - now)
-            await self._clock.sleep(delay)
-            polls += 1
-            asked_at = self._clock.now()
-            try:
-                status = await self._api.poll(job.task_id)
-            except (UpstreamError, Throttled) as error:
-                errors += 1
-                retry_after = error.retry_after if isinstance(error, Throttled) else None
-                log.info("poll of job %s failed (%s); retrying", job.id, type(error).__name__)
-                continue
-            errors = 0
-            if status.state is TaskState.SUCCEEDED:
-                if not resumed:  # a restart's gap says nothing about how long tasks take
-                    # it finished since it was last seen running: take the middle
-                    took = (running_at + asked_at) / 2.0 - submitted
-                    await self._planner.learn(p.resolution, p.duration, took)
-                return status
-            if status.state is TaskState.FAILED:
-                raise TaskFailed(status.error_message or "failed", code=status.error_code)
-            if status.state is TaskState.EXPIRED:
-                raise TaskExpired("task unknown or expired", code="expired")
-            running_at = asked_at
-            if status.progress != job.progress:
-                job = job.with_changes(self._clock.now(), progress=status.progress)
-                await self._progress.show(job)
 
     async def _end(self, job: Job, error: HHError) -> None:
         """End the job without a video: stored final first, then its owner is told."""
