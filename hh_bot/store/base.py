@@ -7,10 +7,8 @@ writing, and its own ``transaction()``; the SQL here runs unchanged on both (``?
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from abc import ABC, abstractmethod
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -18,7 +16,7 @@ from typing import Any
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.reports.charts import SpendRow
 from hh_bot.reports.export import LedgerLine
-from hh_bot.store import dispatch, leases, shards
+from hh_bot.store import dispatch, leases, purge, shards, spend
 from hh_bot.store.conn import Conn, scalar
 from hh_bot.store.interface import UNFINISHED, LedgerEntry, Purged, StoreFigures, UsageRow
 from hh_bot.store.rows import JOB_COLUMNS, row_to_job
@@ -139,131 +137,44 @@ class SqlStore(ABC):
     async def usage_report(
         self, guild_id: int | None, since: float, until: float
     ) -> list[UsageRow]:
-        sql = (
-            "SELECT jobs.user_id, COUNT(*),"
-            " COALESCE(SUM(CASE WHEN charge = 'committed' THEN cost END), 0),"
-            " COALESCE(SUM(CASE WHEN charge = 'reserved' THEN cost END), 0),"
-            " COALESCE(SUM(billing.amount), 0)"
-            " FROM jobs LEFT JOIN billing ON billing.job_id = jobs.id"
-            " WHERE jobs.created_at >= ? AND jobs.created_at < ?"
-        )
-        args: list[Any] = [since, until]
-        if guild_id is not None:
-            sql += " AND jobs.guild_id = ?"
-            args.append(guild_id)
-        sql += " GROUP BY jobs.user_id ORDER BY 3 DESC, 5 DESC, 1"
-        # PostgreSQL sums integers as numeric: every figure back to int.
-        return [UsageRow(*(int(v) for v in r)) for r in await self._rows(sql, args)]
+        async with self._reading() as conn:
+            return await spend.usage_report(conn, guild_id, since, until)
 
     # -- reports: the month chart and the export --------------------------------------------
 
     async def spend_by_day(
         self, guild_id: int | None, since: float, until: float, user_id: int | None = None
     ) -> list[SpendRow]:
-        where, args = self._report_scope(guild_id, since, until, user_id)
-        sql = f"SELECT created_at, user_id, cost FROM jobs WHERE charge = 'committed' AND {where}"
-        sums: defaultdict[tuple[dt.date, int], int] = defaultdict(int)
-        for at, user, cost in await self._rows(sql, args):
-            sums[(dt.datetime.fromtimestamp(float(at), dt.UTC).date(), int(user))] += int(cost)
-        return sorted((day, user, amount) for (day, user), amount in sums.items())
+        async with self._reading() as conn:
+            return await spend.spend_by_day(conn, guild_id, since, until, user_id)
 
     async def ledger_lines(
         self, guild_id: int | None, since: float, until: float, *, page: int = 2000
     ) -> AsyncIterator[LedgerLine]:
-        where, args = self._report_scope(guild_id, since, until, None, table="jobs")
-        sql = (
-            "SELECT ledger.id, ledger.job_id, ledger.user_id, ledger.at, ledger.kind,"
-            " ledger.amount, billing.amount FROM ledger JOIN jobs ON jobs.id = ledger.job_id"
-            " LEFT JOIN billing ON billing.job_id = ledger.job_id AND ledger.kind != 'reserve'"
-            f" WHERE ledger.id > ? AND {where} ORDER BY ledger.id LIMIT {int(page)}"
-        )
-        last = 0
-        while True:
+        after: int | None = 0
+        while after is not None:
             # One page per read, keyed on the ledger's id: never the whole period in memory,
             # and no cursor held open across the caller's awaits.
-            rows = await self._rows(sql, (last, *args))
-            for _, job_id, user, at, kind, amount, billed in rows:
-                yield LedgerLine(
-                    job=str(job_id),
-                    user=int(user),
-                    at=dt.datetime.fromtimestamp(float(at), dt.UTC),
-                    what=str(kind),
-                    charged_milli=int(amount) if kind == "commit" else 0,
-                    possibly_billed_milli=int(billed or 0),
+            async with self._reading() as conn:
+                lines, after = await spend.ledger_page(
+                    conn, guild_id, since, until, after=after, page=page
                 )
-            if len(rows) < page:
-                return
-            last = int(rows[-1][0])
+            for line in lines:
+                yield line
 
     async def moderation_refusals(
         self, guild_id: int | None, user_id: int, since: float
     ) -> list[float]:
-        where = "guild_id = ?" if guild_id is not None else "guild_id IS NULL"
-        args: list[Any] = [user_id, since] + ([guild_id] if guild_id is not None else [])
-        sql = (
-            "SELECT COALESCE(finished_at, updated_at) FROM jobs WHERE user_id = ?"
-            " AND COALESCE(finished_at, updated_at) >= ?"
-            " AND (error_kind = 'ModerationBlocked'"
-            " OR (error_kind = 'TaskFailed' AND error_detail = 'DataInspectionFailed'))"
-            f" AND {where} ORDER BY 1"
-        )
-        return [float(r[0]) for r in await self._rows(sql, args)]
-
-    @staticmethod
-    def _report_scope(
-        guild_id: int | None,
-        since: float,
-        until: float,
-        user_id: int | None,
-        table: str = "jobs",
-    ) -> tuple[str, list[Any]]:
-        """Jobs created in [since, until) on one server (or all), of one member (or all)."""
-        where = [f"{table}.created_at >= ?", f"{table}.created_at < ?"]
-        args: list[Any] = [since, until]
-        for column, value in (("guild_id", guild_id), ("user_id", user_id)):
-            if value is not None:
-                where.append(f"{table}.{column} = ?")
-                args.append(value)
-        return " AND ".join(where), args
+        async with self._reading() as conn:
+            return await spend.moderation_refusals(conn, guild_id, user_id, since)
 
     # -- purge -----------------------------------------------------------------------------
 
     async def purge_member(self, guild_id: int, user_id: int, anonymous_id: int) -> Purged:
-        marks = ",".join("?" * len(UNFINISHED))
         async with self.transaction() as tx:
-            running = int(
-                await tx.scalar(
-                    f"SELECT COUNT(*) FROM jobs WHERE user_id = ? AND guild_id = ?"
-                    f" AND state IN ({marks})",
-                    (user_id, guild_id, *UNFINISHED),
-                )
-            )
-            rows = await tx.conn.fetchall(
-                f"SELECT id, params, reply FROM jobs WHERE user_id = ? AND guild_id = ?"
-                f" AND state NOT IN ({marks}) ORDER BY created_at, id",
-                (user_id, guild_id, *UNFINISHED),
-            )
-            for job_id, params, reply in rows:
-                kept = {**json.loads(params), "prompt": "", "image_urls": [], "image_labels": []}
-                target = {**json.loads(reply), "interaction_token": ""}
-                await tx.conn.execute(
-                    "UPDATE jobs SET user_id = ?, params = ?, reply = ?, result_url = NULL"
-                    " WHERE id = ?",
-                    (anonymous_id, json.dumps(kept), json.dumps(target), job_id),
-                )
-                await tx.conn.execute(
-                    "UPDATE ledger SET user_id = ?, prompt = '' WHERE job_id = ?",
-                    (anonymous_id, job_id),
-                )
-                await tx.conn.execute(
-                    "UPDATE billing SET user_id = ? WHERE job_id = ?", (anonymous_id, job_id)
-                )
-                await tx.conn.execute("DELETE FROM notices WHERE job_id = ?", (job_id,))
-            # The member's /settings hold their own text (a prompt suffix): gone too, on every
-            # server, as settings are the member's, not a server's.
-            await tx.conn.execute("DELETE FROM user_settings WHERE user_id = ?", (user_id,))
+            purged = await purge.purge_member(tx, guild_id, user_id, anonymous_id)
         await self._compact()
-        return Purged(tuple(str(r[0]) for r in rows), running)
+        return purged
 
     async def _compact(self) -> None:
         """Make removed text unrecoverable from the database's files, where the backend can
