@@ -6,14 +6,24 @@ Secrets are wrapped in ``Secret`` so that no repr, f-string or log line can show
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from hh_bot.access.strikes import DEFAULT_LADDER, Ladder, parse_ladder
-from hh_bot.api.result_link import base_url_problem
+from hh_bot.env_values import (
+    ConfigError as ConfigError,
+    Reader,
+    Secret as Secret,
+    bool_value,
+    choice,
+    int_range,
+    log_level,
+    positive_float,
+    snowflake,
+    url_value,
+    usd_to_milli as usd_to_milli,
+)
 from hh_bot.shards import MAX_SHARDS, ShardPlan, parse_shard_ids, shard_plan
 from hh_bot.store.url import BadDatabaseUrl, DatabaseUrl, parse_database_url
 
@@ -22,43 +32,6 @@ RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
 MIN_DURATION, MAX_DURATION = 2, 15  # as APIYI documents (Alibaba's docs say 3)
 MIN_POLL_GAP = 3.0  # the API's rate guidance: never poll one task closer than this
 MIN_LEASE = 1.0  # a job lease renewed every quarter of a shorter one would be mostly renewals
-
-T = TypeVar("T")
-
-
-class ConfigError(Exception):
-    """A configuration key is missing or malformed; the message names it."""
-
-
-class Secret:
-    """A string that never shows itself: ``str``/``repr`` print a mask, ``.reveal()`` the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('****')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-def usd_to_milli(text: str) -> int:
-    """Dollars as text ("0.126") to integer millidollars (126); the ledger's unit."""
-    value = float(text)
-    if not math.isfinite(value) or value < 0:  # "inf" would overflow round()
-        raise ValueError("negative or not finite")
-    return round(value * 1000)
 
 
 @dataclass(frozen=True)
@@ -168,121 +141,23 @@ def _database(url: str) -> DatabaseUrl:
         raise ConfigError(f"DATABASE_URL: {error}") from None
 
 
-class _Reader:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def raw(self, key: str) -> str | None:
-        value = self._env.get(key)
-        if value is None or value.strip() == "":
-            return None
-        return value.strip()
-
-    def required(self, key: str) -> str:
-        value = self.raw(key)
-        if value is None:
-            raise ConfigError(f"{key} is missing: set it in .env (see .env.example)")
-        return value
-
-    def get(self, key: str, parse: Callable[[str], T], default: T, what: str) -> T:
-        value = self.raw(key)
-        if value is None:
-            return default
-        try:
-            return parse(value)
-        except (ValueError, TypeError):
-            raise ConfigError(f"{key} is malformed: expected {what}") from None
-
-    def optional(self, key: str, parse: Callable[[str], T], what: str) -> T | None:
-        return self.get(key, parse, None, what)
-
-    def limit(self, key: str, default: int | None) -> int | None:
-        """A money limit in dollars; empty keeps the default, "none"/"unlimited" removes it."""
-        value = self.raw(key)
-        if value is None:
-            return default
-        if value.lower() in ("none", "unlimited", "off"):
-            return None
-        return self.get(key, usd_to_milli, default, "an amount in dollars or 'none'")
-
-
-def _bool(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(text)
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        for option in options:
-            if text.upper() == option.upper():
-                return option
-        raise ValueError(text)
-
-    return parse
-
-
-def _int_range(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise ValueError(text)
-        return value
-
-    return parse
-
-
-def _positive_float(minimum: float = 0.0) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        value = float(text)
-        if not (value >= minimum and math.isfinite(value)):  # also rejects NaN and inf
-            raise ValueError(text)
-        return value
-
-    return parse
-
-
-def _snowflake(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise ValueError(text)
-    return value
-
-
-def _url(text: str) -> str:
-    """An https base URL, or http to a loopback host (a local test fake): the key travels there."""
-    if not text.startswith(("https://", "http://")) or base_url_problem(text) is not None:
-        raise ValueError(text)
-    return text.rstrip("/")
-
-
-def _log_level(text: str) -> str:
-    level = text.upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ValueError(text)
-    return level
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default ``os.environ``); raise ``ConfigError`` on a bad key."""
-    r = _Reader(os.environ if env is None else env)
+    r = Reader(os.environ if env is None else env)
     d, lim = Defaults(), Limits()
     defaults = Defaults(
-        resolution=r.get("DEFAULT_RESOLUTION", _choice(RESOLUTIONS), d.resolution, "720P or 1080P"),
+        resolution=r.get("DEFAULT_RESOLUTION", choice(RESOLUTIONS), d.resolution, "720P or 1080P"),
         duration=r.get(
             "DEFAULT_DURATION",
-            _int_range(MIN_DURATION, MAX_DURATION),
+            int_range(MIN_DURATION, MAX_DURATION),
             d.duration,
             f"{MIN_DURATION}..{MAX_DURATION}",
         ),
-        ratio=r.get("DEFAULT_RATIO", _choice(RATIOS), d.ratio, "one of " + ", ".join(RATIOS)),
-        watermark=r.get("DEFAULT_WATERMARK", _bool, d.watermark, "true or false"),
-        prompt_extend=r.get("DEFAULT_PROMPT_EXTEND", _bool, d.prompt_extend, "true or false"),
+        ratio=r.get("DEFAULT_RATIO", choice(RATIOS), d.ratio, "one of " + ", ".join(RATIOS)),
+        watermark=r.get("DEFAULT_WATERMARK", bool_value, d.watermark, "true or false"),
+        prompt_extend=r.get("DEFAULT_PROMPT_EXTEND", bool_value, d.prompt_extend, "true or false"),
     )
-    count = _int_range(0, 1000)
+    count = int_range(0, 1000)
     limits = Limits(
         user_daily=r.limit("USER_DAILY_LIMIT_USD", lim.user_daily),
         user_monthly=r.limit("USER_MONTHLY_LIMIT_USD", lim.user_monthly),
@@ -295,10 +170,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "MAX_QUEUED_PER_USER", count, lim.max_queued_per_user, "a whole number"
         ),
         global_active_cap=r.get(
-            "GLOBAL_ACTIVE_TASKS", _int_range(1, 100), lim.global_active_cap, "1..100"
+            "GLOBAL_ACTIVE_TASKS", int_range(1, 100), lim.global_active_cap, "1..100"
         ),
         cooldown_seconds=r.get(
-            "COOLDOWN_SECONDS", _positive_float(), lim.cooldown_seconds, "seconds >= 0"
+            "COOLDOWN_SECONDS", positive_float(), lim.cooldown_seconds, "seconds >= 0"
         ),
         moderation_cooldowns=r.get(
             "MODERATION_COOLDOWNS",
@@ -313,7 +188,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         apiyi_api_key=Secret(r.required("APIYI_API_KEY")),
         apiyi_base_url=r.get(
             "APIYI_BASE_URL",
-            _url,
+            url_value,
             base.apiyi_base_url,
             "an https URL (http only for 127.0.0.1 or localhost: the API key travels there)",
         ),
@@ -330,57 +205,57 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "PRICE_1080P_USD", usd_to_milli, base.price_1080p_milli, "dollars per second"
         ),
         poll_first_delay=r.get(
-            "POLL_FIRST_DELAY", _positive_float(MIN_POLL_GAP), base.poll_first_delay, "seconds >= 3"
+            "POLL_FIRST_DELAY", positive_float(MIN_POLL_GAP), base.poll_first_delay, "seconds >= 3"
         ),
         poll_interval=r.get(
-            "POLL_INTERVAL", _positive_float(MIN_POLL_GAP), base.poll_interval, "seconds >= 3"
+            "POLL_INTERVAL", positive_float(MIN_POLL_GAP), base.poll_interval, "seconds >= 3"
         ),
         poll_deadline=r.get(
-            "POLL_DEADLINE", _positive_float(60.0), base.poll_deadline, "seconds >= 60"
+            "POLL_DEADLINE", positive_float(60.0), base.poll_deadline, "seconds >= 60"
         ),
         progress_edit_interval=r.get(
             "PROGRESS_EDIT_INTERVAL",
-            _positive_float(1.0),
+            positive_float(1.0),
             base.progress_edit_interval,
             "seconds >= 1",
         ),
         discord_timeout=r.get(
-            "DISCORD_TIMEOUT", _positive_float(1.0), base.discord_timeout, "seconds >= 1"
+            "DISCORD_TIMEOUT", positive_float(1.0), base.discord_timeout, "seconds >= 1"
         ),
         max_video_bytes=r.get(
             "MAX_VIDEO_MB",
-            lambda t: _int_range(1, 2048)(t) * 1024 * 1024,
+            lambda t: int_range(1, 2048)(t) * 1024 * 1024,
             base.max_video_bytes,
             "megabytes 1..2048",
         ),
         api_create_timeout=r.get(
-            "API_CREATE_TIMEOUT", _positive_float(1.0), base.api_create_timeout, "seconds >= 1"
+            "API_CREATE_TIMEOUT", positive_float(1.0), base.api_create_timeout, "seconds >= 1"
         ),
         api_poll_timeout=r.get(
-            "API_POLL_TIMEOUT", _positive_float(1.0), base.api_poll_timeout, "seconds >= 1"
+            "API_POLL_TIMEOUT", positive_float(1.0), base.api_poll_timeout, "seconds >= 1"
         ),
         api_download_stall=r.get(
-            "API_DOWNLOAD_STALL", _positive_float(1.0), base.api_download_stall, "seconds >= 1"
+            "API_DOWNLOAD_STALL", positive_float(1.0), base.api_download_stall, "seconds >= 1"
         ),
-        dev_guild_id=r.optional("DEV_GUILD_ID", _snowflake, "a Discord server id"),
-        admin_role_id=r.optional("ADMIN_ROLE_ID", _snowflake, "a Discord role id"),
-        log_level=r.get("LOG_LEVEL", _log_level, base.log_level, "DEBUG/INFO/WARNING/ERROR"),
+        dev_guild_id=r.optional("DEV_GUILD_ID", snowflake, "a Discord server id"),
+        admin_role_id=r.optional("ADMIN_ROLE_ID", snowflake, "a Discord role id"),
+        log_level=r.get("LOG_LEVEL", log_level, base.log_level, "DEBUG/INFO/WARNING/ERROR"),
         media=_media_settings(r),
         shards=_shards(r),
         metrics=MetricsSettings(
-            port=r.optional("METRICS_PORT", _int_range(0, 65535), "a TCP port 0..65535"),
+            port=r.optional("METRICS_PORT", int_range(0, 65535), "a TCP port 0..65535"),
             host=r.get("METRICS_HOST", str, MetricsSettings.host, "an address to bind"),
         ),
         lease_length=r.get(
-            "LEASE_LENGTH", _positive_float(MIN_LEASE), base.lease_length, "seconds >= 1"
+            "LEASE_LENGTH", positive_float(MIN_LEASE), base.lease_length, "seconds >= 1"
         ),
     )
     _database(settings.database_url)  # validates DATABASE_URL early
     return settings
 
 
-def _shards(r: _Reader) -> ShardPlan | None:
-    count = r.optional("SHARD_COUNT", _int_range(1, MAX_SHARDS), f"1..{MAX_SHARDS}")
+def _shards(r: Reader) -> ShardPlan | None:
+    count = r.optional("SHARD_COUNT", int_range(1, MAX_SHARDS), f"1..{MAX_SHARDS}")
     ids = r.optional("SHARD_IDS", parse_shard_ids, "shard ids like 0,1 or 0-3")
     try:
         return shard_plan(count, ids)
@@ -388,28 +263,28 @@ def _shards(r: _Reader) -> ShardPlan | None:
         raise ConfigError(str(error)) from None
 
 
-def _media_settings(r: _Reader) -> MediaSettings:
+def _media_settings(r: Reader) -> MediaSettings:
     m = MediaSettings()
     return MediaSettings(
-        transcode_slots=r.get("TRANSCODE_SLOTS", _int_range(1, 16), m.transcode_slots, "1..16"),
+        transcode_slots=r.get("TRANSCODE_SLOTS", int_range(1, 16), m.transcode_slots, "1..16"),
         transcode_timeout=r.get(
-            "TRANSCODE_TIMEOUT", _positive_float(10.0), m.transcode_timeout, "seconds >= 10"
+            "TRANSCODE_TIMEOUT", positive_float(10.0), m.transcode_timeout, "seconds >= 10"
         ),
         archive_dir=r.get("ARCHIVE_DIR", str, m.archive_dir, "a directory path"),
         archive_budget_bytes=r.get(
             "ARCHIVE_BUDGET_GB",
-            lambda t: round(_positive_float()(t) * 1024**3),
+            lambda t: round(positive_float()(t) * 1024**3),
             m.archive_budget_bytes,
             "gigabytes >= 0 (0 keeps no originals)",
         ),
         transcode_niceness=r.get(
-            "TRANSCODE_NICENESS", _int_range(0, 19), m.transcode_niceness, "0..19"
+            "TRANSCODE_NICENESS", int_range(0, 19), m.transcode_niceness, "0..19"
         ),
-        transcode_idle=r.get("TRANSCODE_IDLE", _bool, m.transcode_idle, "true or false"),
+        transcode_idle=r.get("TRANSCODE_IDLE", bool_value, m.transcode_idle, "true or false"),
     )
 
 
 def load_media_settings(env: Mapping[str, str] | None = None) -> MediaSettings:
     """Only the media keys (``TRANSCODE_*``, ``ARCHIVE_*``), as the bot reads them: for tools
     that run ffmpeg the way the bot would (the benchmark's transcode phase) without its token."""
-    return _media_settings(_Reader(os.environ if env is None else env))
+    return _media_settings(Reader(os.environ if env is None else env))

@@ -19,8 +19,7 @@ from bench.world import WorldConfig, world
 from hh_bot.config import MIN_POLL_GAP
 from tests.fakes.discord_payloads import UploadedFile
 from tests.fakes.discord_rest import RecordedRequest as DiscordRequest
-from tests.fakes.happyhorse import FakeTask, TaskScript
-from tests.fakes.happyhorse import RecordedRequest as HHRequest
+from tests.fakes.happyhorse import FakeTask, RecordedRequest as HHRequest, TaskScript
 
 REQUIRED = (
     "polls_per_task",

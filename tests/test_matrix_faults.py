@@ -35,8 +35,7 @@ from hh_bot.errors import HHError
 from hh_bot.jobs.model import Job, JobState
 from hh_bot.jobs.runner import RunnerConfig
 from hh_bot.media import archive as media_archive
-from tests import audit_rows as audit
-from tests import scale_faults
+from tests import audit_rows as audit, scale_faults
 from tests.bot_world import BotWorld, bot_world, is_final
 from tests.core_world import core_world
 from tests.fakes import happyhorse_shapes as shapes

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hh_bot.media import Archive, ArchiveError, LocalArchive, MediaCode
-from hh_bot.media import archive as archive_module
+from hh_bot.media import Archive, ArchiveError, LocalArchive, MediaCode, archive as archive_module
 from tests.media_clips import tmp_root_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("tmp_root")

@@ -12,8 +12,7 @@ from typing import Any
 import discord
 import pytest
 from discord import Locale, app_commands
-from discord.app_commands import TranslationContext
-from discord.app_commands import TranslationContextLocation as Where
+from discord.app_commands import TranslationContext, TranslationContextLocation as Where
 from discord.ext import commands
 
 from bot import command_digest

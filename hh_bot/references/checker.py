@@ -19,8 +19,7 @@ import aiohttp
 from yarl import URL
 
 from hh_bot.errors import BadInput, BadReference
-from hh_bot.i18n import Reason, current_locale
-from hh_bot.i18n import text as text_of
+from hh_bot.i18n import Reason, current_locale, text as text_of
 from hh_bot.references.netpolicy import (
     USER_INFO,
     PolicyViolation,

@@ -17,8 +17,7 @@ from typing import Protocol
 
 from yarl import URL
 
-from hh_bot.i18n import Reason, render
-from hh_bot.i18n import text as text_of
+from hh_bot.i18n import Reason, render, text as text_of
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

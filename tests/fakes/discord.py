@@ -26,8 +26,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from tests.fakes import discord_actions as actions
-from tests.fakes import discord_network as network
+from tests.fakes import discord_actions as actions, discord_network as network
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.discord_interactions import FakeInteraction, ModalRecord
 from tests.fakes.discord_limits import ApiError, Fault
