@@ -7,8 +7,12 @@ import datetime as dt
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from hh_bot.reports.export import csv_parts
+from hh_bot.store import spend
 from hh_bot.store.interface import Store
 from hh_bot.store.sqlite import SqliteStore
 from tests.test_store import T0, S, finish, insert, make_job
@@ -58,7 +62,9 @@ async def test_export_sums_to_the_usage_report(store: Store) -> None:
     assert sum(p.charged_milli for p in small) == parts[0].charged_milli
 
 
-async def test_an_export_of_100000_rows_is_read_page_by_page(tmp_path: Path) -> None:
+async def test_an_export_of_100000_rows_is_read_page_by_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "hh.sqlite3"
     await (await SqliteStore.open(path)).close()  # create and migrate
     jobs = 50_000
@@ -77,14 +83,14 @@ async def test_an_export_of_100000_rows_is_read_page_by_page(tmp_path: Path) -> 
     store = await SqliteStore.open(path)
     try:
         pages = 0
-        read = store._rows
+        read = spend.ledger_page
 
-        async def counting(sql: str, args: object = ()) -> list[tuple[object, ...]]:
+        async def counting(*args: Any, **kwargs: Any) -> Any:
             nonlocal pages
             pages += 1
-            return await read(sql, args)  # type: ignore[arg-type]
+            return await read(*args, **kwargs)
 
-        store._rows = counting  # type: ignore[method-assign]
+        monkeypatch.setattr(spend, "ledger_page", counting)
         stream = csv_parts(store.ledger_lines(100, T0, T0 + DAY, page=1000), max_bytes=256 * 1024)
         first = await anext(stream)
         assert first.rows > 0
